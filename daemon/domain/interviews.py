@@ -1,0 +1,89 @@
+"""From a calendar event to a tracked ``Interview``: detection, people, company, role, skips."""
+
+from __future__ import annotations
+
+from daemon.domain.detection import detect, no_contact_wording, screen_wording
+from daemon.domain.extraction import extract_company, extract_role
+from daemon.domain.model import (
+    CalendarEvent,
+    EventStatus,
+    Interview,
+    Participant,
+    Response,
+    SkipReason,
+    UserIdentity,
+)
+from daemon.domain.people import organisation_domains, primary_contact, split_participants
+from daemon.domain.rules import Rules
+
+
+def recognize(
+    event: CalendarEvent, *, account: str, user: UserIdentity, rules: Rules
+) -> Interview | None:
+    """The interview ``event`` is, or ``None`` when it is not a job interview."""
+    detection = detect(event, user)
+    if not detection.is_interview:
+        return None
+    interviewers, excluded = split_participants(event, user)
+    role = extract_role(event, user)
+    skip, detail = static_skip(event, user, rules, interviewers)
+    return Interview(
+        id=event.key,
+        account=account,
+        event=event,
+        detection=detection,
+        interviewers=interviewers,
+        excluded=excluded,
+        primary_contact=primary_contact(event, interviewers),
+        company=extract_company(event, user, role),
+        role=role,
+        skip_reason=skip,
+        skip_detail=detail,
+    )
+
+
+def static_skip(
+    event: CalendarEvent,
+    user: UserIdentity,
+    rules: Rules,
+    interviewers: tuple[Participant, ...],
+) -> tuple[SkipReason | None, str]:
+    """The skip reason that follows from the invitation alone, with what matched.
+
+    ``already_in_touch`` (needs the mailbox) and ``too_late`` (needs the clock) are
+    decided by planning.
+    """
+    if event.status is EventStatus.CANCELLED:
+        return SkipReason.CANCELLED, "the event was cancelled"
+    if event.user_response is Response.DECLINED:
+        return SkipReason.DECLINED, "you declined the invitation"
+    if event.user_is_organizer:
+        return SkipReason.USER_IS_INTERVIEWER, "you organize this event"
+    organizer = event.organizer
+    if organizer and organizer.domain in organisation_domains(user):
+        return (
+            SkipReason.USER_IS_INTERVIEWER,
+            f"organized by {organizer.email}, a colleague at your own organisation",
+        )
+    barred = sorted(
+        {p.domain for p in interviewers if _in_domains(p.domain, rules.no_contact_domains)}
+    )
+    if barred:
+        return SkipReason.EMPLOYER_POLICY, f"{', '.join(barred)} is in no_contact_domains"
+    wording = no_contact_wording(event)
+    if wording:
+        return SkipReason.EMPLOYER_POLICY, f'the invitation says "{wording}"'
+    if not interviewers:
+        return SkipReason.NO_INTERVIEWER_CONTACT, "no person at the employer is on the invitation"
+    minutes = event.duration_minutes
+    screen = screen_wording(event)
+    if minutes <= rules.screening_max_minutes and screen:
+        return (
+            SkipReason.BRIEF_SCREENING,
+            f'{minutes} min and worded as a screen ("{screen}")',
+        )
+    return None, ""
+
+
+def _in_domains(domain: str, domains: frozenset[str]) -> bool:
+    return any(domain == d or domain.endswith("." + d) for d in domains)

@@ -1,0 +1,485 @@
+"""Decide, for one interview at one moment, what should happen to each of its actions.
+
+``plan`` is pure: it takes the interview, the persisted action records, what the mailbox
+showed about existing drafts, the rules and ``now``, and returns decisions. The executor
+(``daemon.executor``) carries them out. Nothing here talks to a provider or a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from daemon.domain.model import (
+    THANKYOU_DESPITE,
+    ActionKind,
+    ActionRecord,
+    ActionState,
+    DraftContent,
+    DraftRef,
+    Interview,
+    MailMessage,
+    Participant,
+    Reason,
+    SkipReason,
+)
+from daemon.domain.rendering import RenderContext, Renderer, TemplateProblem
+from daemon.domain.replies import ReplyFinding
+from daemon.domain.rules import Rules
+from daemon.domain.timing import (
+    followup_due,
+    format_short,
+    outreach_window,
+    thankyou_due,
+)
+
+Slot = tuple[ActionKind, str]
+
+
+class DraftStatus(StrEnum):
+    """What the mailbox showed about an action's draft this pass."""
+
+    UNTOUCHED = "untouched"  # still a draft, as we wrote it
+    EDITED = "edited"  # still a draft, changed by the user
+    SENT = "sent"  # no longer a draft; the user sent it
+    GONE = "gone"  # no longer a draft and nothing was sent: the user deleted it
+    FOUND = "found"  # a draft we meant to create (crash) exists after all
+    MISSING = "missing"  # a draft we meant to create (crash) does not exist
+
+
+@dataclass(frozen=True)
+class DraftObservation:
+    """The mailbox's answer about one action's draft."""
+
+    status: DraftStatus
+    ref: DraftRef | None = None
+    sent: MailMessage | None = None
+
+
+@dataclass(frozen=True)
+class InTouch:
+    """How much the user already exchanged with the interviewers recently."""
+
+    messages: int
+    back_and_forth: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class MailboxFacts:
+    """Everything the mailbox told us about one interview this pass."""
+
+    drafts: Mapping[Slot, DraftObservation] = field(default_factory=dict)
+    reply: ReplyFinding | None = None
+    in_touch: InTouch | None = None
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """The fixed inputs of planning: rules, the user's zone and how drafts are written."""
+
+    rules: Rules
+    timezone: ZoneInfo
+    renderer: Renderer
+    user_name: str
+    signature: str
+    highlights: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Record:
+    """Persist ``record``; no mailbox change."""
+
+    record: ActionRecord
+
+
+@dataclass(frozen=True)
+class CreateDraft:
+    """Create a draft with ``content`` for ``record`` (which is planned or drafting)."""
+
+    record: ActionRecord
+    content: DraftContent
+    reply_to: ActionRecord | None = None  # the sent outreach a follow-up replies to
+
+
+@dataclass(frozen=True)
+class UpdateDraft:
+    """Rewrite the untouched draft of ``record`` with ``content``."""
+
+    record: ActionRecord
+    content: DraftContent
+    reply_to: ActionRecord | None = None
+
+
+@dataclass(frozen=True)
+class DeleteDraft:
+    """Delete the untouched draft of ``record``, then persist ``then``."""
+
+    record: ActionRecord
+    then: ActionRecord
+
+
+Decision = Record | CreateDraft | UpdateDraft | DeleteDraft
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The decisions for one interview and its effective skip reason."""
+
+    skip_reason: SkipReason | None
+    skip_detail: str
+    decisions: tuple[Decision, ...]
+
+
+def effective_skip(
+    interview: Interview, records: Sequence[ActionRecord]
+) -> tuple[SkipReason | None, str]:
+    """The interview's skip reason: from the invitation, else one the outreach ended with."""
+    if interview.skip_reason is not None:
+        return interview.skip_reason, interview.skip_detail
+    for record in records:
+        if record.kind is ActionKind.OUTREACH and record.state is ActionState.SKIPPED:
+            sticky = {SkipReason.ALREADY_IN_TOUCH.value, SkipReason.TOO_LATE.value}
+            if record.reason in sticky:
+                return SkipReason(record.reason), record.detail
+    return None, ""
+
+
+def plan(
+    interview: Interview,
+    records: Sequence[ActionRecord],
+    facts: MailboxFacts,
+    context: PlanContext,
+    now: datetime,
+) -> Plan:
+    """What should happen now to every action of ``interview``."""
+    planner = _Planner(interview, {r.slot: r for r in records}, facts, context, now)
+    decisions = planner.run()
+    outcome = [d.then if isinstance(d, DeleteDraft) else d.record for d in decisions]
+    skip, detail = effective_skip(interview, [*records, *outcome])
+    return Plan(skip, detail, tuple(decisions))
+
+
+_CANCELLING = {SkipReason.CANCELLED, SkipReason.DECLINED}
+
+
+class _Planner:
+    def __init__(
+        self,
+        interview: Interview,
+        records: dict[Slot, ActionRecord],
+        facts: MailboxFacts,
+        context: PlanContext,
+        now: datetime,
+    ) -> None:
+        self.interview = interview
+        self.records = records
+        self.facts = facts
+        self.context = context
+        self.rules: Rules = context.rules
+        self.now = now
+        self.decisions: list[Decision] = []
+
+    # ---- entry point -------------------------------------------------------------------
+
+    def run(self) -> list[Decision]:
+        self.skip, self.skip_detail = effective_skip(self.interview, list(self.records.values()))
+        outreach = self._outreach(self._record(ActionKind.OUTREACH, ""))
+        self._followup(self._record(ActionKind.FOLLOWUP, ""), outreach)
+        for recipient in self._thankyou_recipients():
+            self._thankyou(self._record(ActionKind.THANKYOU, recipient))
+        self._retire_stale_thankyous()
+        return self.decisions
+
+    def _record(self, kind: ActionKind, recipient: str) -> ActionRecord:
+        return self.records.get((kind, recipient)) or ActionRecord(kind=kind, recipient=recipient)
+
+    def _thankyou_recipients(self) -> list[str]:
+        return [p.email for p in self.interview.interviewers] or [""]
+
+    # ---- the three actions ---------------------------------------------------------------
+
+    def _outreach(self, record: ActionRecord) -> ActionRecord:
+        if record.state.final:
+            return record
+        record = self._resolve_existing_draft(record)
+        if record.state is not ActionState.PLANNED:
+            return record
+        if self.skip is not None:
+            return self._close(record, ActionState.SKIPPED, self.skip.value, self.skip_detail)
+        tz = self.context.timezone
+        opens, closes = outreach_window(self.interview.start, self.rules, tz)
+        if self.now >= closes:
+            detail = f"the outreach window closed at {format_short(closes, tz)}"
+            return self._close(record, ActionState.SKIPPED, SkipReason.TOO_LATE.value, detail)
+        in_touch = self.facts.in_touch
+        if in_touch is not None and self.now >= opens and self._already_in_touch(in_touch):
+            return self._close(
+                record, ActionState.SKIPPED, SkipReason.ALREADY_IN_TOUCH.value, in_touch.detail
+            )
+        return self._due(record, opens, "the outreach window opens")
+
+    def _followup(self, record: ActionRecord, outreach: ActionRecord) -> None:
+        if record.state.final:
+            return
+        record = self._resolve_existing_draft(record)
+        if record.state is ActionState.DRAFTED:
+            self._followup_drafted(record)
+            return
+        if record.state is not ActionState.PLANNED:
+            return
+        if self.skip is not None:
+            self._close(record, ActionState.SKIPPED, self.skip.value, self.skip_detail)
+            return
+        if outreach.state in {ActionState.SKIPPED, ActionState.DISMISSED, ActionState.CANCELLED}:
+            detail = f"the outreach was {outreach.state.value}"
+            self._close(record, ActionState.SKIPPED, Reason.NOT_SENT.value, detail)
+            return
+        if outreach.state is not ActionState.SENT or outreach.sent_at is None:
+            if self.now >= self.interview.start:
+                detail = "the outreach was not sent before the interview"
+                self._close(record, ActionState.SKIPPED, Reason.NOT_SENT.value, detail)
+            else:
+                self._keep(replace(record, due_at=None, detail="waits until the outreach is sent"))
+            return
+        if self.facts.reply is not None:
+            self._close(record, ActionState.SKIPPED, Reason.REPLIED.value, self.facts.reply.why)
+            return
+        due = followup_due(outreach.sent_at, self.rules, self.context.timezone)
+        latest = self.interview.start - timedelta(hours=self.rules.followup_min_gap_hours)
+        if due > latest:
+            detail = (
+                f"it would be due {format_short(due, self.context.timezone)}, less than "
+                f"{self.rules.followup_min_gap_hours} h before the interview"
+            )
+            self._close(record, ActionState.SKIPPED, Reason.TOO_CLOSE.value, detail)
+            return
+        self._due(record, due, "24 h after the outreach was sent, without a reply", outreach)
+
+    def _followup_drafted(self, record: ActionRecord) -> None:
+        if self.facts.reply is None:
+            return
+        if self._observed(record) is DraftStatus.UNTOUCHED:
+            then = replace(
+                record, state=ActionState.CANCELLED, reason=Reason.REPLIED.value,
+                detail=self.facts.reply.why, due_at=None,
+            )  # fmt: skip
+            self.decisions.append(DeleteDraft(record, then))
+        else:
+            self._keep(replace(record, detail=f"{self.facts.reply.why}; your edited draft is kept"))
+
+    def _thankyou(self, record: ActionRecord) -> None:
+        if record.state.final:
+            return
+        record = self._resolve_existing_draft(record, started_matters=False)
+        if record.state is not ActionState.PLANNED:
+            return
+        if self.skip is not None and self.skip not in THANKYOU_DESPITE:
+            self._close(record, ActionState.SKIPPED, self.skip.value, self.skip_detail)
+            return
+        missed_after = self.interview.end + timedelta(hours=self.rules.thankyou_missed_hours)
+        if self.now > missed_after:
+            detail = (
+                f"more than {self.rules.thankyou_missed_hours} h passed since the interview ended"
+            )
+            self._close(record, ActionState.SKIPPED, Reason.MISSED.value, detail)
+            return
+        due = thankyou_due(self.interview.end, self.rules, self.context.timezone)
+        self._due(record, due, "after the interview, in working hours")
+
+    def _retire_stale_thankyous(self) -> None:
+        current = set(self._thankyou_recipients())
+        for (kind, recipient), record in list(self.records.items()):
+            stale = kind is ActionKind.THANKYOU and recipient not in current
+            if stale and record.state is ActionState.PLANNED:
+                self._close(record, ActionState.CANCELLED, None, "no longer on the invitation")
+
+    # ---- shared steps --------------------------------------------------------------------
+
+    def _resolve_existing_draft(
+        self, record: ActionRecord, *, started_matters: bool = True
+    ) -> ActionRecord:
+        """Apply what the mailbox showed and what cancels drafts; returns the new record."""
+        if record.state is ActionState.DRAFTING:
+            observation = self.facts.drafts.get(record.slot)
+            if observation and observation.status is DraftStatus.FOUND and observation.ref:
+                record = self._keep(self._adopt(record, observation.ref))
+            else:
+                # Our intent is recorded but no draft exists: make it again (same Message-ID).
+                record = replace(record, state=ActionState.PLANNED)
+        if self.skip in _CANCELLING:
+            return self._cancel(record, self.skip)
+        if record.state is not ActionState.DRAFTED:
+            return record
+        status = self._observed(record)
+        if status is DraftStatus.SENT:
+            return self._mark_sent(record)
+        if status is DraftStatus.GONE:
+            return self._close(
+                record, ActionState.DISMISSED, None,
+                "you deleted the draft without sending it; it will not be drafted again",
+            )  # fmt: skip
+        started = self.now >= self.interview.start
+        if started_matters and started:
+            if status is DraftStatus.UNTOUCHED:
+                then = replace(
+                    record, state=ActionState.CANCELLED,
+                    reason=Reason.INTERVIEW_STARTED.value,
+                    detail="the interview started before the draft was sent", due_at=None,
+                )  # fmt: skip
+                self.decisions.append(DeleteDraft(record, then))
+                return then
+            return record
+        if self.skip is not None and record.kind is not ActionKind.THANKYOU:
+            return self._withdraw(record, self.skip)
+        self._refresh(record, status)
+        return record
+
+    def _observed(self, record: ActionRecord) -> DraftStatus:
+        observation = self.facts.drafts.get(record.slot)
+        # Without an observation (mailbox unreachable) assume the user touched it: never
+        # overwrite or delete what we could not check.
+        return observation.status if observation else DraftStatus.EDITED
+
+    def _mark_sent(self, record: ActionRecord) -> ActionRecord:
+        observation = self.facts.drafts[record.slot]
+        sent = observation.sent
+        sent_at = sent.date if sent else self.now
+        updated = replace(
+            record, state=ActionState.SENT, sent_at=sent_at, due_at=None,
+            message_id=sent.message_id if sent else record.message_id,
+            thread_id=(sent.thread_id if sent and sent.thread_id else record.thread_id),
+            detail=f"you sent it at {format_short(sent_at, self.context.timezone)}",
+        )  # fmt: skip
+        return self._keep(updated)
+
+    def _cancel(self, record: ActionRecord, reason: SkipReason) -> ActionRecord:
+        if record.state is ActionState.DRAFTED:
+            status = self._observed(record)
+            if status is DraftStatus.SENT:
+                return self._mark_sent(record)
+            if status is DraftStatus.UNTOUCHED:
+                then = replace(
+                    record, state=ActionState.CANCELLED, reason=reason.value,
+                    detail=self.skip_detail, due_at=None,
+                )  # fmt: skip
+                self.decisions.append(DeleteDraft(record, then))
+                return then
+            if status is DraftStatus.EDITED:
+                detail = f"{self.skip_detail}; you edited the draft, so it was left in your mailbox"
+                return self._close(record, ActionState.CANCELLED, Reason.EDITED_KEPT.value, detail)
+        return self._close(record, ActionState.CANCELLED, reason.value, self.skip_detail)
+
+    def _withdraw(self, record: ActionRecord, reason: SkipReason) -> ActionRecord:
+        """A skip reason that appeared after drafting: remove an untouched draft."""
+        if self._observed(record) is DraftStatus.UNTOUCHED:
+            then = replace(
+                record, state=ActionState.SKIPPED, reason=reason.value,
+                detail=self.skip_detail, due_at=None,
+            )  # fmt: skip
+            self.decisions.append(DeleteDraft(record, then))
+            return then
+        note = f"{reason.value}: {self.skip_detail}; your edited draft is left as it is"
+        return self._keep(replace(record, detail=note))
+
+    def _refresh(self, record: ActionRecord, status: DraftStatus) -> None:
+        """Keep an untouched draft in step with the interview (reschedules, new details)."""
+        moved = record.drafted_for is not None and record.drafted_for != self.interview.start
+        if status is DraftStatus.EDITED:
+            if moved and record.drafted_for is not None:
+                tz = self.context.timezone
+                detail = (
+                    f"you edited this draft, so it is not updated; it mentions the old time "
+                    f"{format_short(record.drafted_for, tz)}, the interview is now at "
+                    f"{format_short(self.interview.start, tz)}"
+                )
+                self._keep(replace(record, detail=detail))
+            return
+        reply_to = self._outreach_record() if record.kind is ActionKind.FOLLOWUP else None
+        content = self._render(record, reply_to)
+        if content is not None and content.fingerprint != record.content_hash:
+            self.decisions.append(UpdateDraft(record, content, reply_to))
+
+    def _due(
+        self, record: ActionRecord, due: datetime, why: str, reply_to: ActionRecord | None = None
+    ) -> ActionRecord:
+        tz = self.context.timezone
+        if self.now < due:
+            detail = f"due {format_short(due, tz)}: {why}"
+            return self._keep(replace(record, due_at=due, detail=detail, reason=None))
+        content = self._render(record, reply_to)
+        if content is None:
+            return record
+        planned = replace(record, due_at=due, reason=None)
+        self.decisions.append(CreateDraft(planned, content, reply_to))
+        return planned
+
+    def _render(self, record: ActionRecord, reply_to: ActionRecord | None) -> DraftContent | None:
+        recipient = self._recipient(record)
+        if recipient is None:
+            return None
+        subject = ""
+        if reply_to is not None:
+            subject = _reply_subject(self._outreach_subject())
+        context = RenderContext(
+            kind=record.kind, recipient=recipient, interview=self.interview,
+            user_name=self.context.user_name, signature=self.context.signature,
+            highlights=self.context.highlights, timezone=self.context.timezone,
+            reply_subject=subject,
+        )  # fmt: skip
+        try:
+            return self.context.renderer.render(context)
+        except TemplateProblem as problem:
+            self._keep(replace(record, detail=f"cannot draft: {problem}"))
+            return None
+
+    def _outreach_record(self) -> ActionRecord:
+        return self._record(ActionKind.OUTREACH, "")
+
+    def _outreach_subject(self) -> str:
+        outreach = self._outreach_record()
+        recipient = self._recipient(outreach)
+        if recipient is None:
+            return ""
+        context = RenderContext(
+            kind=ActionKind.OUTREACH, recipient=recipient, interview=self.interview,
+            user_name=self.context.user_name, signature=self.context.signature,
+            highlights=self.context.highlights, timezone=self.context.timezone,
+        )  # fmt: skip
+        return self.context.renderer.render_unchecked(context).subject
+
+    def _recipient(self, record: ActionRecord) -> Participant | None:
+        if record.kind is ActionKind.THANKYOU:
+            return next(
+                (p for p in self.interview.interviewers if p.email == record.recipient), None
+            )
+        return self.interview.primary_contact
+
+    def _already_in_touch(self, in_touch: InTouch) -> bool:
+        return in_touch.back_and_forth or in_touch.messages >= self.rules.already_in_touch_messages
+
+    def _adopt(self, record: ActionRecord, ref: DraftRef) -> ActionRecord:
+        return replace(
+            record, state=ActionState.DRAFTED, draft_id=ref.draft_id,
+            thread_id=ref.thread_id, drafted_at=self.now,
+            detail="found the draft made before an interruption",
+        )  # fmt: skip
+
+    def _close(
+        self, record: ActionRecord, state: ActionState, reason: str | None, detail: str
+    ) -> ActionRecord:
+        closed = replace(record, state=state, reason=reason, detail=detail, due_at=None)
+        return self._keep(closed)
+
+    def _keep(self, record: ActionRecord) -> ActionRecord:
+        if self.records.get(record.slot) != record:
+            self.decisions.append(Record(record))
+            self.records[record.slot] = record
+        return record
+
+
+def _reply_subject(subject: str) -> str:
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"

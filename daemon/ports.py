@@ -1,0 +1,86 @@
+"""The small typed interfaces the core needs from the outside world.
+
+Every provider (local, Google, Microsoft) and the in-memory fake of the tests implements
+``CalendarSource`` and ``Mailbox``; one contract test suite holds them all to the
+behaviour documented here. Errors are raised from ``daemon.errors`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from daemon.domain.model import CalendarEvent, DraftContent, DraftMessage, DraftRef, MailMessage
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware. Injected everywhere; nothing reads the wall clock."""
+
+
+@dataclass(frozen=True)
+class CalendarChanges:
+    """What a calendar reports since ``cursor``.
+
+    When ``complete`` is true, ``events`` is every event overlapping the requested window
+    and anything tracked in that window but absent has been removed. Otherwise ``events``
+    are changes only and ``removed`` lists the ``source_id`` of deleted events.
+    ``cursor`` is handed back on the next call (``None`` for sources without one).
+    """
+
+    events: tuple[CalendarEvent, ...]
+    complete: bool
+    removed: tuple[str, ...] = ()
+    cursor: str | None = None
+    problems: tuple[str, ...] = ()  # entries skipped as unreadable, one line each
+
+
+class CalendarSource(Protocol):
+    """A calendar the user's interviews are found in."""
+
+    def changes(
+        self, cursor: str | None, window_start: datetime, window_end: datetime
+    ) -> CalendarChanges:
+        """Events overlapping ``[window_start, window_end)``, or the changes since ``cursor``.
+
+        Recurring events are expanded into occurrences. Raises ``CursorExpired`` when the
+        cursor is too old (the caller retries with ``None``), ``AuthorizationNeeded``,
+        ``TransientError`` or ``SourceUnreadable``.
+        """
+        ...
+
+
+class Mailbox(Protocol):
+    """The user's mailbox: drafts are written here and sent mail and replies read."""
+
+    def address(self) -> str:
+        """The mailbox owner's address, lower case."""
+        ...
+
+    def create_draft(self, draft: DraftMessage) -> DraftRef:
+        """Store ``draft`` as an unsent draft and return where it lives. Never sends."""
+        ...
+
+    def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
+        """Replace the draft at ``ref`` with ``draft``; the returned ref may differ."""
+        ...
+
+    def delete_draft(self, ref: DraftRef) -> None:
+        """Remove the draft at ``ref``. Removing a draft that is already gone is no error."""
+        ...
+
+    def read_draft(self, ref: DraftRef) -> DraftContent | None:
+        """What the draft at ``ref`` says now, or ``None`` when it is no longer a draft."""
+        ...
+
+    def find_draft(self, message_id: str) -> DraftRef | None:
+        """The draft whose Message-ID is ``message_id``, if any (crash reconciliation)."""
+        ...
+
+    def find_sent(self, ref: DraftRef) -> MailMessage | None:
+        """The sent message that the draft at ``ref`` became, if the user sent it."""
+        ...
+
+    def messages_with(self, address: str, since: datetime) -> list[MailMessage]:
+        """Messages from or to ``address`` received or sent at or after ``since``."""
+        ...
