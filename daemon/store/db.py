@@ -1,0 +1,169 @@
+"""Opening the database: engine set-up, SQLite pragmas and automatic migration.
+
+:func:`open_engine` is the only way the program obtains an engine. Every failure it can
+meet (bad URL, unwritable folder, unreachable server, a database written by a newer
+version) becomes one :class:`~daemon.errors.StorageError` line that never shows a password.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from daemon.errors import StorageError
+
+MIGRATIONS = Path(__file__).resolve().with_name("migrations")
+"""The Alembic script folder shipped inside the package."""
+
+SQLITE_IMMEDIATE = "interview_outreach_sqlite_immediate"
+"""Execution option: begin SQLite transactions with ``BEGIN IMMEDIATE`` (writers)."""
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def open_engine(url: str) -> Engine:
+    """Create an engine for ``url`` and bring its schema to the newest revision.
+
+    For SQLite the database's folder is created (mode 0700) and every connection gets
+    WAL journaling, a 5 s busy timeout and enforced foreign keys. Raises
+    :class:`StorageError` with one line on any failure.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise StorageError(
+            "storage url is not a valid database URL; use e.g. "
+            "sqlite:////home/you/.local/share/interview-outreach/state.db "
+            "or postgresql://user@host/dbname"
+        ) from exc
+    shown = parsed.render_as_string(hide_password=True)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
+        _prepare_sqlite_file(parsed, shown)
+    try:
+        engine = create_engine(parsed)
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(
+            f"cannot use database {shown}: {error_line(exc, parsed)} "
+            "(check the storage url and that its database driver is installed)"
+        ) from exc
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    try:
+        migrate(engine, shown)
+    except StorageError:
+        engine.dispose()
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        engine.dispose()
+        raise StorageError(f"cannot open database {shown}: {error_line(exc, parsed)}") from exc
+    return engine
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration for the packaged migrations, built without any ini file."""
+    config = Config()
+    # ConfigParser interpolates "%", which may appear in an install path.
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def migrate(engine: Engine, shown: str | None = None) -> None:
+    """Upgrade the database behind ``engine`` to the newest revision, if needed.
+
+    Runs in one transaction (on SQLite an immediate one, so two processes starting at once
+    migrate one after the other). Refuses a database stamped with a revision this program
+    does not know, i.e. one written by a newer version.
+    """
+    where = shown or engine.url.render_as_string(hide_password=True)
+    config = alembic_config()
+    script = ScriptDirectory.from_config(config)
+    known = {rev.revision for rev in script.walk_revisions()}
+    heads = set(script.get_heads())
+    with engine.connect() as conn:
+        conn.execution_options(**{SQLITE_IMMEDIATE: True})
+        with conn.begin():
+            current = set(MigrationContext.configure(conn).get_current_heads())
+            unknown = sorted(current - known)
+            if unknown:
+                raise StorageError(
+                    f"database {where} has schema revision {', '.join(unknown)}, written by a "
+                    "newer interview-outreach; upgrade interview-outreach or use another "
+                    "storage url"
+                )
+            if current != heads:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+
+
+def _prepare_sqlite_file(parsed: URL, shown: str) -> None:
+    database = parsed.database
+    if (
+        not database
+        or database == ":memory:"
+        or parsed.query.get("uri")
+        or (database.startswith("file:"))
+    ):
+        return
+    path = Path(database)
+    folder = path.parent
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(f"folder {folder} is not writable")
+        # Interviewers' names and addresses are private: no one else may read the file
+        # (SQLite gives its -wal and -shm files the same permissions).
+        if not path.exists():
+            path.touch(mode=0o600, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror if exc.strerror and exc.filename else str(exc)
+        target = f": {exc.filename}" if exc.filename else ""
+        raise StorageError(
+            f"cannot create database {shown}: {reason}{target} "
+            "(make the folder writable or set another storage url)"
+        ) from exc
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # SQLAlchemy, not the sqlite3 module, emits BEGIN (see _sqlite_on_begin): sqlite3's own
+    # implicit transactions start late and make read-then-write transactions unsafe.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS:d}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    immediate = bool(conn.get_execution_options().get(SQLITE_IMMEDIATE, False))
+    # A writer takes the write lock up front, so it waits (busy_timeout) instead of
+    # failing when another process wrote after this transaction's first read.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def error_line(exc: BaseException, url: URL | None = None) -> str:
+    """The first line of the underlying error, with any password of ``url`` masked."""
+    inner: BaseException = exc
+    if isinstance(exc, DBAPIError) and isinstance(exc.orig, BaseException):
+        inner = exc.orig
+    lines = [line.strip() for line in str(inner).splitlines() if line.strip()]
+    text = lines[0] if lines else type(inner).__name__
+    if url is not None and url.password:
+        text = text.replace(str(url.password), "***")
+    return text

@@ -1,0 +1,475 @@
+"""The store: everything the program remembers, behind an API of domain objects.
+
+Each public method of :class:`Store` is one short transaction, committed before it
+returns, so a crash between two calls never loses a step that was reported done. Group
+several calls atomically with :meth:`Store.transaction`. Datetimes going in must be
+timezone-aware; datetimes coming out are aware UTC.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
+from daemon.errors import StorageError
+from daemon.store.codec import interview_from_json, interview_to_json
+from daemon.store.db import SQLITE_IMMEDIATE, error_line, open_engine
+from daemon.store.schema import AccountRow, ActionRow, AuditRow, InterviewRow
+
+_KIND_ORDER = {kind: rank for rank, kind in enumerate(ActionKind)}
+_OPEN_STATES = (ActionState.PLANNED.value, ActionState.DRAFTING.value)
+
+
+@dataclass(frozen=True)
+class TrackedInterview:
+    """A stored interview with its actions and bookkeeping times."""
+
+    interview: Interview
+    actions: tuple[ActionRecord, ...]
+    first_seen_at: datetime
+    updated_at: datetime
+    gone: bool
+
+    def action(self, kind: ActionKind, recipient: str | None = None) -> ActionRecord | None:
+        """The action of ``kind`` (for ``recipient``, when given), if there is one."""
+        for record in self.actions:
+            if record.kind is kind and (recipient is None or record.recipient == recipient):
+                return record
+        return None
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """Sync cursors and health of one configured account. Never holds a secret."""
+
+    name: str
+    provider: str
+    address: str
+    calendar_cursor: str | None = None
+    mail_cursor: str | None = None
+    last_pass_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    needs_auth: bool = False
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log.
+
+    ``operation`` names what happened: ``create_draft``, ``update_draft``,
+    ``delete_draft`` for mailbox calls, ``state`` for a change of an action's state.
+    """
+
+    at: datetime
+    account: str
+    interview_id: str | None
+    action_kind: ActionKind | None
+    recipient: str | None
+    operation: str
+    draft_id: str | None = None
+    message_id: str | None = None
+    detail: str = ""
+
+
+class Store:
+    """The program's persistent state in a SQLite or PostgreSQL database.
+
+    Opening applies pending migrations. Safe to share between threads; a
+    :meth:`transaction` belongs to the thread that opened it.
+    """
+
+    def __init__(self, url: str) -> None:
+        """Open (creating and migrating as needed) the database at ``url``."""
+        self._engine: Engine = open_engine(url)
+        self._writer: Engine = self._engine.execution_options(**{SQLITE_IMMEDIATE: True})
+        self._location = self._engine.url.render_as_string(hide_password=True)
+        self._local = threading.local()
+
+    @classmethod
+    def open(cls, url: str) -> Self:
+        """Same as ``Store(url)``."""
+        return cls(url)
+
+    @property
+    def location(self) -> str:
+        """The database URL with any password hidden, for messages."""
+        return self._location
+
+    def close(self) -> None:
+        """Release every connection. The store must not be used afterwards."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Self]:
+        """Run the calls made inside the block in one transaction, committed at its end.
+
+        Nested blocks join the outer one. An exception rolls everything back.
+        """
+        if self._current() is not None:
+            yield self
+            return
+        with self._session(write=True) as session:
+            self._local.session = session
+            try:
+                yield self
+            finally:
+                self._local.session = None
+
+    # -- interviews ----------------------------------------------------------------
+
+    def save_interview(self, interview: Interview, now: datetime) -> None:
+        """Insert or update ``interview`` by id; a saved interview is no longer gone.
+
+        ``first_seen_at`` is set on insert only; ``updated_at`` becomes ``now``.
+        """
+        _aware(now, "now")
+        _aware(interview.start, "interview start")
+        _aware(interview.end, "interview end")
+        values = {
+            "id": interview.id,
+            "account": interview.account,
+            "ical_uid": _text(interview.event.uid),
+            "instance": _text(interview.event.instance),
+            "title": _text(interview.event.title),
+            "company": _text(interview.company),
+            "role": _text(interview.role),
+            "start_at": interview.start,
+            "end_at": interview.end,
+            "skip_reason": None if interview.skip_reason is None else interview.skip_reason.value,
+            "skip_detail": _text(interview.skip_detail),
+            "snapshot": interview_to_json(interview),
+            "first_seen_at": now,
+            "updated_at": now,
+            "gone": False,
+        }
+        with self._session(write=True) as session:
+            _upsert(session, InterviewRow, values, keys=("id",), keep=("first_seen_at",))
+
+    def mark_gone(self, interview_id: str, now: datetime) -> None:
+        """Record that the interview's event disappeared from the calendar."""
+        _aware(now, "now")
+        with self._session(write=True) as session:
+            session.execute(
+                update(InterviewRow)
+                .where(InterviewRow.id == interview_id)
+                .values(gone=True, updated_at=now)
+            )
+
+    def get(self, interview_id: str) -> TrackedInterview | None:
+        """The interview with exactly this id, or ``None``."""
+        with self._session(write=False) as session:
+            row = session.get(InterviewRow, interview_id)
+            if row is None:
+                return None
+            return self._tracked(row, self._action_rows(session, [row.id]))
+
+    def find(self, prefix: str) -> list[TrackedInterview]:
+        """Interviews whose id starts with ``prefix`` (case-insensitive), ordered by start.
+
+        ``explain`` accepts an id prefix; more than one result means it is ambiguous.
+        An empty prefix matches nothing.
+        """
+        prefix = prefix.strip().lower()
+        if not prefix:
+            return []
+        query = select(InterviewRow).where(InterviewRow.id.startswith(prefix, autoescape=True))
+        return self._select_tracked(query)
+
+    def interviews(self, include_gone: bool = True) -> list[TrackedInterview]:
+        """Every tracked interview, ordered by start time."""
+        query = select(InterviewRow)
+        if not include_gone:
+            query = query.where(InterviewRow.gone.is_(False))
+        return self._select_tracked(query)
+
+    # -- actions -------------------------------------------------------------------
+
+    def save_action(self, interview_id: str, record: ActionRecord, now: datetime) -> None:
+        """Insert or update the action in slot (interview, kind, recipient).
+
+        Raises :class:`StorageError` when the interview is not stored.
+        """
+        _aware(now, "now")
+        for name in ("due_at", "drafted_at", "sent_at", "drafted_for"):
+            value = getattr(record, name)
+            if value is not None:
+                _aware(value, name)
+        values = {
+            "interview_id": interview_id,
+            "kind": record.kind.value,
+            "recipient": record.recipient,
+            "state": record.state.value,
+            "due_at": record.due_at,
+            "reason": record.reason,
+            "detail": record.detail,
+            "draft_id": record.draft_id,
+            "message_id": record.message_id,
+            "thread_id": record.thread_id,
+            "content_hash": record.content_hash,
+            "drafted_at": record.drafted_at,
+            "sent_at": record.sent_at,
+            "drafted_for": record.drafted_for,
+            "updated_at": now,
+        }
+        try:
+            with self._session(write=True) as session:
+                _upsert(session, ActionRow, values, keys=("interview_id", "kind", "recipient"))
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise StorageError(
+                    f"cannot save the {record.kind.value} action: interview {interview_id} "
+                    "is not stored"
+                ) from exc.__cause__
+            raise
+
+    def actions(self, interview_id: str) -> tuple[ActionRecord, ...]:
+        """The actions of one interview (outreach, follow-up, thank-yous in saved order)."""
+        with self._session(write=False) as session:
+            return tuple(_action(row) for row in self._action_rows(session, [interview_id]))
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """When the scheduler should wake for a planned (or drafting) action.
+
+        The earliest ``due_at`` of such actions of interviews not gone, but never earlier
+        than ``now`` (overdue work is due now); ``None`` when nothing is planned.
+        """
+        _aware(now, "now")
+        query = (
+            select(func.min(ActionRow.due_at))
+            .join(InterviewRow, InterviewRow.id == ActionRow.interview_id)
+            .where(
+                ActionRow.state.in_(_OPEN_STATES),
+                ActionRow.due_at.is_not(None),
+                InterviewRow.gone.is_(False),
+            )
+        )
+        with self._session(write=False) as session:
+            earliest = session.scalar(query)
+        if earliest is None:
+            return None
+        return max(earliest, now.astimezone(UTC))
+
+    # -- audit ---------------------------------------------------------------------
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Append ``entry`` to the audit log. Entries are never changed or removed."""
+        _aware(entry.at, "at")
+        with self._session(write=True) as session:
+            session.add(
+                AuditRow(
+                    at=entry.at,
+                    account=entry.account,
+                    interview_id=entry.interview_id,
+                    action_kind=None if entry.action_kind is None else entry.action_kind.value,
+                    recipient=entry.recipient,
+                    operation=entry.operation,
+                    draft_id=entry.draft_id,
+                    message_id=entry.message_id,
+                    detail=entry.detail,
+                )
+            )
+
+    def audit(self, interview_id: str | None = None) -> list[AuditEntry]:
+        """The audit log (of one interview, when given), oldest first."""
+        query = select(AuditRow).order_by(AuditRow.id)
+        if interview_id is not None:
+            query = query.where(AuditRow.interview_id == interview_id)
+        with self._session(write=False) as session:
+            return [
+                AuditEntry(
+                    at=row.at,
+                    account=row.account,
+                    interview_id=row.interview_id,
+                    action_kind=None if row.action_kind is None else ActionKind(row.action_kind),
+                    recipient=row.recipient,
+                    operation=row.operation,
+                    draft_id=row.draft_id,
+                    message_id=row.message_id,
+                    detail=row.detail,
+                )
+                for row in session.scalars(query)
+            ]
+
+    # -- accounts ------------------------------------------------------------------
+
+    def account_state(self, name: str) -> AccountState | None:
+        """The stored state of account ``name``, or ``None`` before its first pass."""
+        with self._session(write=False) as session:
+            row = session.get(AccountRow, name)
+            if row is None:
+                return None
+            return AccountState(
+                name=row.name,
+                provider=row.provider,
+                address=row.address,
+                calendar_cursor=row.calendar_cursor,
+                mail_cursor=row.mail_cursor,
+                last_pass_at=row.last_pass_at,
+                last_success_at=row.last_success_at,
+                last_error=row.last_error,
+                needs_auth=row.needs_auth,
+            )
+
+    def save_account_state(self, state: AccountState) -> None:
+        """Insert or replace the state of account ``state.name``."""
+        for name in ("last_pass_at", "last_success_at"):
+            value = getattr(state, name)
+            if value is not None:
+                _aware(value, name)
+        values = {
+            "name": state.name,
+            "provider": state.provider,
+            "address": state.address,
+            "calendar_cursor": state.calendar_cursor,
+            "mail_cursor": state.mail_cursor,
+            "last_pass_at": state.last_pass_at,
+            "last_success_at": state.last_success_at,
+            "last_error": state.last_error,
+            "needs_auth": state.needs_auth,
+        }
+        with self._session(write=True) as session:
+            _upsert(session, AccountRow, values, keys=("name",))
+
+    # -- internals -----------------------------------------------------------------
+
+    def _current(self) -> Session | None:
+        session: Session | None = getattr(self._local, "session", None)
+        return session
+
+    @contextmanager
+    def _session(self, *, write: bool) -> Iterator[Session]:
+        """The session of the open :meth:`transaction`, or a new one committed at the end."""
+        outer = self._current()
+        if outer is not None:
+            yield outer
+            return
+        try:
+            with (
+                Session(self._writer if write else self._engine, expire_on_commit=False) as s,
+                s.begin(),
+            ):
+                yield s
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database {self._location}: {error_line(exc)}") from exc
+
+    def _select_tracked(self, query: Any) -> list[TrackedInterview]:
+        query = query.order_by(InterviewRow.start_at, InterviewRow.id)
+        with self._session(write=False) as session:
+            rows = list(session.scalars(query))
+            actions = self._action_rows(session, [row.id for row in rows])
+            return [self._tracked(row, actions) for row in rows]
+
+    @staticmethod
+    def _action_rows(session: Session, interview_ids: list[str]) -> list[ActionRow]:
+        if not interview_ids:
+            return []
+        rows = session.scalars(
+            select(ActionRow).where(ActionRow.interview_id.in_(interview_ids))
+        ).all()
+        return sorted(rows, key=lambda r: (_KIND_ORDER.get(ActionKind(r.kind), 99), r.id))
+
+    def _tracked(self, row: InterviewRow, actions: list[ActionRow]) -> TrackedInterview:
+        try:
+            interview = interview_from_json(row.snapshot)
+        except ValueError as exc:
+            raise StorageError(
+                f"database {self._location}: interview {row.id} cannot be read ({exc})"
+            ) from exc
+        return TrackedInterview(
+            interview=interview,
+            actions=tuple(_action(a) for a in actions if a.interview_id == row.id),
+            first_seen_at=row.first_seen_at,
+            updated_at=row.updated_at,
+            gone=row.gone,
+        )
+
+
+def _action(row: ActionRow) -> ActionRecord:
+    return ActionRecord(
+        kind=ActionKind(row.kind),
+        recipient=row.recipient,
+        state=ActionState(row.state),
+        due_at=row.due_at,
+        reason=row.reason,
+        detail=row.detail,
+        draft_id=row.draft_id,
+        message_id=row.message_id,
+        thread_id=row.thread_id,
+        content_hash=row.content_hash,
+        drafted_at=row.drafted_at,
+        sent_at=row.sent_at,
+        drafted_for=row.drafted_for,
+    )
+
+
+def _text(value: str) -> str:
+    """``value`` made storable: lone surrogates (from odd calendar data) become "?".
+
+    Only the query columns are affected; the snapshot keeps the text exactly.
+    """
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def _aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+def _upsert(
+    session: Session,
+    model: type[InterviewRow | ActionRow | AccountRow],
+    values: Mapping[str, Any],
+    keys: tuple[str, ...],
+    keep: tuple[str, ...] = (),
+) -> None:
+    """Insert ``values``, or update the row with the same ``keys`` (except ``keep``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    changed = [name for name in values if name not in keys and name not in keep]
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        lite = sqlite.insert(table).values(dict(values))
+        session.execute(
+            lite.on_conflict_do_update(
+                index_elements=list(keys), set_={n: lite.excluded[n] for n in changed}
+            )
+        )
+    elif dialect == "postgresql":
+        pg = postgresql.insert(table).values(dict(values))
+        session.execute(
+            pg.on_conflict_do_update(
+                index_elements=list(keys), set_={n: pg.excluded[n] for n in changed}
+            )
+        )
+    else:
+        # Other backends: read, then write, inside the caller's transaction.
+        where = [table.c[k] == values[k] for k in keys]
+        exists = session.execute(select(*[table.c[k] for k in keys]).where(*where)).first()
+        if exists is None:
+            session.execute(table.insert().values(dict(values)))
+        else:
+            session.execute(table.update().where(*where).values({n: values[n] for n in changed}))
