@@ -1,0 +1,5 @@
+"""``python -m daemon`` runs the ``interview-outreach`` command."""
+
+from daemon.cli import main
+
+raise SystemExit(main())

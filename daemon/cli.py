@@ -1,0 +1,159 @@
+"""The ``interview-outreach`` command: thin commands that call services.
+
+Every error the user can cause ends as one line per problem on stderr and an exit code;
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from daemon import __version__
+from daemon.accounts import open_accounts
+from daemon.config import Config, load_config
+from daemon.demo import run_demo
+from daemon.errors import ConfigError, OutreachError, UserError
+from daemon.report import explain, status_json, status_table
+from daemon.service import PassReport, run_pass
+from daemon.store.repository import Store
+
+Clock = Callable[[], datetime]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interview-outreach",
+        description="Prepares pre-interview outreach, follow-up and thank-you drafts in your "
+        "own mailbox. It never sends mail.",
+    )
+    parser.add_argument("--config", type=Path, help="configuration file (default: "
+                        "$INTERVIEW_OUTREACH_CONFIG or ~/.config/interview-outreach/config.toml)")  # fmt: skip
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each pass does")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser("once", help="one full pass over every account, then exit")
+    status = commands.add_parser("status", help="every tracked interview and its actions")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    explain_cmd = commands.add_parser(
+        "explain", help="why an interview and its actions are as they are"
+    )
+    explain_cmd.add_argument("id", help="an interview id from `status` (a unique prefix is enough)")
+    demo = commands.add_parser("demo", help="try it on a sample calendar and Maildir")
+    demo.add_argument(
+        "--dir", type=Path, help="where to build the sample (default: the user data dir)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int:
+    """Run the CLI; returns the exit code. ``clock`` is injected by tests."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return _dispatch(args, clock)
+    except ConfigError as error:
+        _print_problems(error)
+        return EXIT_USAGE
+    except UserError as error:
+        _print_problems(error)
+        return EXIT_FAILED
+    except OutreachError as error:
+        print(f"interview-outreach: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader went away (e.g. `status | head`); nothing left to say to it.
+        sys.stderr.close()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("interview-outreach: interrupted", file=sys.stderr)
+        return 130
+
+
+def _print_problems(error: UserError) -> None:
+    for problem in error.problems:
+        print(f"interview-outreach: {problem}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
+    if args.command == "demo":
+        return run_demo(args.dir, clock)
+    config = load_config(args.config, os.environ)
+    if args.command == "once":
+        return cmd_once(config, clock)
+    if args.command == "status":
+        return cmd_status(config, as_json=args.json)
+    return cmd_explain(config, args.id)
+
+
+def cmd_once(config: Config, clock: Clock) -> int:
+    """One pass over every account; prints a line per account."""
+    accounts = open_accounts(config)
+    with Store(config.storage.url) as store:
+        report = run_pass(config, store, accounts, clock())
+    print_pass_report(report)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def print_pass_report(report: PassReport) -> None:
+    """One line per account saying what the pass did."""
+    for account in report.accounts:
+        if account.error:
+            print(f"{account.name}: failed: {account.error}", file=sys.stderr)
+            continue
+        tally = account.tally
+        print(
+            f"{account.name}: {account.events} events, {account.interviews} interviews tracked; "
+            f"drafts: {tally.created} created, {tally.updated} updated, {tally.deleted} removed"
+        )
+        for problem in account.problems:
+            print(f"{account.name}: skipped: {problem}", file=sys.stderr)
+
+
+def cmd_status(config: Config, *, as_json: bool) -> int:
+    """Print every tracked interview, as a table or as SPEC's JSON."""
+    tz = config.profile.timezone
+    with Store(config.storage.url) as store:
+        tracked = store.interviews()
+        accounts = [s for a in config.accounts if (s := store.account_state(a.name))]
+    if as_json:
+        print(json.dumps(status_json(tracked, tz), indent=2, ensure_ascii=False))
+    else:
+        print(status_table(tracked, accounts, tz))
+    return EXIT_OK
+
+
+def cmd_explain(config: Config, interview_id: str) -> int:
+    """Explain one interview by id or unique id prefix."""
+    with Store(config.storage.url) as store:
+        matches = store.find(interview_id.strip())
+        if len(matches) != 1:
+            what = "no interview has" if not matches else f"{len(matches)} interviews have"
+            raise UserError(
+                f"{what} the id {interview_id!r}; `interview-outreach status` lists them"
+            )
+        item = matches[0]
+        audit = store.audit(item.interview.id)
+    print(explain(item, audit, config.profile.timezone))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""``interview-outreach demo``: a sample vdir calendar + Maildir that shows the rules at work."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import platformdirs
+
+from daemon.accounts import open_accounts
+from daemon.config import load_config, system_timezone
+from daemon.domain.timing import local_time
+from daemon.errors import UserError
+from daemon.report import status_table
+from daemon.service import run_pass
+from daemon.store.repository import Store
+
+MARKER = ".interview-outreach-demo"
+USER_NAME = "Alex Morgan"
+USER_ADDRESS = "alex.morgan@example.org"
+
+
+@dataclass(frozen=True)
+class SampleEvent:
+    """One invitation of the sample calendar, placed relative to today."""
+
+    slug: str
+    title: str
+    day_offset: int
+    at: tuple[int, int]
+    minutes: int
+    organizer: tuple[str, str]
+    attendees: tuple[tuple[str, str], ...]
+    description: str
+    location: str = ""
+
+
+SAMPLES = (
+    SampleEvent(
+        "northwind-technical", "Technical interview – Senior Backend Engineer", 2, (14, 0), 60,
+        ("Jane Doe", "jane.doe@northwindrobotics.com"),
+        (("Raj Patel", "raj.patel@northwindrobotics.com"),),
+        "Hi Alex,\nthank you for your application for the Senior Backend Engineer position at "
+        "Northwind Robotics. Jane and Raj from the platform team will talk with you about "
+        "distributed systems.\nJoin: https://meet.example.com/abc-defg-hij",
+        "https://meet.example.com/abc-defg-hij",
+    ),
+    SampleEvent(
+        "globex-final", "Final round – Product Designer", 10, (10, 0), 90,
+        ("Maria Garcia", "maria.garcia@globex.com"), (("Tom Baker", "tom.baker@globex.com"),),
+        "Final interview round for the Product Designer role at Globex: portfolio review and a "
+        "conversation with the design team.",
+        "Globex HQ, 5th floor",
+    ),
+    SampleEvent(
+        "initech-screen", "Recruiter screen", 2, (11, 0), 20,
+        ("Sam Lee", "sam.lee@initech.com"), (),
+        "A short intro call about the Data Engineer opening and your application.",
+        "Phone",
+    ),
+    SampleEvent(
+        "umbrella-hm", "Hiring manager interview – Data Analyst", -1, (15, 0), 60,
+        ("Chris Kim", "chris.kim@umbrella-analytics.com"), (),
+        "Interview for the Data Analyst position with Chris Kim, hiring manager.",
+        "https://zoom.example.com/j/123456",
+    ),
+    SampleEvent(
+        "lunch", "Lunch with Jordan", 1, (12, 30), 60,
+        ("Jordan Smith", "jordan.smith@gmail.com"), (), "Usual place?", "Café Nero",
+    ),
+)  # fmt: skip
+
+
+def run_demo(directory: Path | None, clock: Callable[[], datetime]) -> int:
+    """Build the sample (replacing an earlier demo), run one pass, print what happened."""
+    root = (
+        directory or Path(platformdirs.user_data_dir("interview-outreach")) / "demo"
+    ).expanduser()
+    _prepare(root)
+    tz = system_timezone(os.environ)
+    now = clock()
+    config_path = _write_sample(root, tz, now)
+    config = load_config(config_path, os.environ)
+    accounts = open_accounts(config)
+    with Store(config.storage.url) as store:
+        report = run_pass(config, store, accounts, now)
+        table = status_table(store.interviews(), [], config.profile.timezone)
+    drafts = root / "mail" / ".Drafts"
+    count = sum(1 for _ in (drafts / "cur").iterdir())
+    created = sum(a.tally.created for a in report.accounts)
+    print(f"Demo built in {root}\n")
+    print(table)
+    print(
+        f"\n{created} draft(s) prepared; {count} in {drafts} — a Maildir folder, readable with "
+        f"any Maildir client, e.g.  mutt -f {drafts}\nNothing was sent.\n"
+        f"Look closer:  interview-outreach --config {config_path} explain ID"
+    )
+    for account in report.accounts:
+        if account.error:
+            print(f"{account.name}: failed: {account.error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _prepare(root: Path) -> None:
+    if root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            raise UserError(
+                f"{root} exists and is not an earlier demo; choose an empty folder with --dir"
+            )
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MARKER).write_text("made by `interview-outreach demo`; safe to delete\n")
+
+
+def _write_sample(root: Path, tz: ZoneInfo, now: datetime) -> Path:
+    calendar = root / "calendar"
+    calendar.mkdir()
+    for folder in ("cur", "new", "tmp"):
+        (root / "mail" / folder).mkdir(parents=True, exist_ok=True)
+    today = now.astimezone(tz).date()
+    for sample in SAMPLES:
+        start = local_time(today + timedelta(days=sample.day_offset), time(*sample.at), tz)
+        (calendar / f"{sample.slug}.ics").write_bytes(_ics(sample, start, now))
+    config_path = root / "config.toml"
+    config_path.write_text(
+        f"""# Made by `interview-outreach demo`. See config.example.toml for every key.
+[profile]
+name = "{USER_NAME}"
+timezone = "{tz.key}"
+highlights = ["six years of building reliable backend services", "mentoring junior engineers"]
+
+[storage]
+url = "sqlite:///{root / "demo.db"}"
+
+[[accounts]]
+name = "demo"
+provider = "local"
+address = "{USER_ADDRESS}"
+calendar = "calendar"
+maildir = "mail"
+""",
+        encoding="utf-8",
+    )
+    return config_path
+
+
+def _ics(sample: SampleEvent, start: datetime, now: datetime) -> bytes:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//interview-outreach//demo//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", f"{sample.slug}@demo.interview-outreach")
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", start.astimezone(UTC) + timedelta(minutes=sample.minutes))
+    event.add("summary", sample.title)
+    event.add("description", sample.description)
+    event.add("location", sample.location)
+    event.add("status", "CONFIRMED")
+    organizer = icalendar.vCalAddress(f"mailto:{sample.organizer[1]}")
+    organizer.params["cn"] = sample.organizer[0]
+    event.add("organizer", organizer)
+    people = (sample.organizer, *sample.attendees, (USER_NAME, USER_ADDRESS))
+    for name, email in people:
+        attendee = icalendar.vCalAddress(f"mailto:{email}")
+        attendee.params.update({"cn": name, "role": "REQ-PARTICIPANT", "partstat": "ACCEPTED"})
+        event.add("attendee", attendee)
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())

@@ -1,0 +1,357 @@
+"""One pass over every account: sync → detect → plan → execute, one account's failure isolated.
+
+This is the only place that wires the pure domain to providers and storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from daemon.config import Config, LocalAccount
+from daemon.domain.interviews import recognize
+from daemon.domain.model import (
+    ActionKind,
+    ActionRecord,
+    ActionState,
+    Address,
+    Interview,
+    MailMessage,
+    SkipReason,
+    UserIdentity,
+)
+from daemon.domain.planning import (
+    DraftObservation,
+    DraftStatus,
+    InTouch,
+    MailboxFacts,
+    PlanContext,
+    Slot,
+    plan,
+)
+from daemon.domain.rendering import Renderer
+from daemon.domain.replies import ReplyFinding, find_reply
+from daemon.domain.timing import outreach_window
+from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError
+from daemon.executor import ExecutionTally, Executor
+from daemon.ports import CalendarSource, Mailbox
+from daemon.store.repository import AccountState, Store, TrackedInterview
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=4)  # long enough to still catch a thank-you (missed after 72 h)
+LOOKAHEAD = timedelta(days=45)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A configured account with its opened calendar and mailbox."""
+
+    name: str
+    provider: str
+    calendar: CalendarSource
+    mailbox: Mailbox
+
+
+@dataclass
+class AccountReport:
+    """What one pass did for one account."""
+
+    name: str
+    events: int = 0
+    interviews: int = 0
+    tally: ExecutionTally = field(default_factory=ExecutionTally)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class PassReport:
+    """What one pass did, per account."""
+
+    accounts: list[AccountReport] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Whether any account could not be processed."""
+        return any(a.error for a in self.accounts)
+
+
+def user_identity(config: Config, extra_addresses: Sequence[str] = ()) -> UserIdentity:
+    """The user as the core sees them: name, every configured address, time zone."""
+    addresses = {a.address for a in config.accounts if isinstance(a, LocalAccount)}
+    addresses.update(a.lower() for a in extra_addresses if a)
+    return UserIdentity(
+        name=config.profile.name,
+        addresses=frozenset(addresses),
+        timezone=config.profile.timezone,
+    )
+
+
+def plan_context(config: Config) -> PlanContext:
+    """The fixed inputs of planning for this configuration."""
+    return PlanContext(
+        rules=config.rules,
+        timezone=config.profile.timezone,
+        renderer=Renderer(config.templates_dir),
+        user_name=config.profile.name,
+        signature=config.profile.signature or config.profile.name,
+        highlights=config.profile.highlights,
+    )
+
+
+def run_pass(
+    config: Config, store: Store, accounts: Sequence[Account], now: datetime
+) -> PassReport:
+    """Sync every account, track interviews, and do whatever is due at ``now``."""
+    report = PassReport()
+    user = user_identity(config, [a.mailbox.address() for a in accounts])
+    context = plan_context(config)
+    for account in accounts:
+        account_report = AccountReport(account.name)
+        report.accounts.append(account_report)
+        try:
+            _sync_calendar(config, store, account, user, now, account_report)
+            _act(store, account, user, context, now, account_report)
+            _save_state(store, account, now, error=None)
+        except ProviderError as error:
+            account_report.error = str(error)
+            log.warning("account %s: %s", account.name, error)
+            _save_state(
+                store,
+                account,
+                now,
+                error=str(error),
+                needs_auth=isinstance(error, AuthorizationNeeded),
+            )
+    return report
+
+
+def _save_state(
+    store: Store, account: Account, now: datetime, *, error: str | None, needs_auth: bool = False
+) -> None:
+    previous = store.account_state(account.name)
+    try:
+        address = account.mailbox.address()
+    except ProviderError:
+        address = previous.address if previous else ""
+    state = AccountState(
+        name=account.name,
+        provider=account.provider,
+        address=address,
+        calendar_cursor=previous.calendar_cursor if previous else None,
+        mail_cursor=previous.mail_cursor if previous else None,
+        last_pass_at=now,
+        last_success_at=now if error is None else (previous.last_success_at if previous else None),
+        last_error=error,
+        needs_auth=needs_auth,
+    )
+    store.save_account_state(state)
+
+
+def _sync_calendar(
+    config: Config,
+    store: Store,
+    account: Account,
+    user: UserIdentity,
+    now: datetime,
+    report: AccountReport,
+) -> None:
+    start, end = now - LOOKBACK, now + LOOKAHEAD
+    previous = store.account_state(account.name)
+    cursor = previous.calendar_cursor if previous else None
+    try:
+        changes = account.calendar.changes(cursor, start, end)
+    except CursorExpired:
+        changes = account.calendar.changes(None, start, end)
+    report.events = len(changes.events)
+    report.problems.extend(changes.problems)
+    seen: set[str] = set()
+    tracked = {t.interview.id: t for t in store.interviews() if t.interview.account == account.name}
+    for event in changes.events:
+        interview = recognize(event, account=account.name, user=user, rules=config.rules)
+        if interview is None:
+            continue
+        existing = store.get(interview.id)
+        if existing and existing.interview.account != account.name and not existing.gone:
+            continue  # the same invitation in another account: one interview, first one wins
+        seen.add(interview.id)
+        store.save_interview(interview, now)
+    for interview_id in changes.removed:
+        _mark_removed(store, tracked.get(interview_id), now)
+    if changes.complete:
+        for interview_id, item in tracked.items():
+            in_window = start <= item.interview.start < end
+            if interview_id not in seen and in_window and not item.gone:
+                _mark_removed(store, item, now)
+    if changes.cursor is not None:
+        state = store.account_state(account.name) or AccountState(
+            name=account.name, provider=account.provider, address=account.mailbox.address()
+        )
+        store.save_account_state(replace(state, calendar_cursor=changes.cursor))
+
+
+def _mark_removed(store: Store, item: TrackedInterview | None, now: datetime) -> None:
+    if item is None:
+        return
+    cancelled = replace(
+        item.interview,
+        skip_reason=SkipReason.CANCELLED,
+        skip_detail="the event was removed from your calendar or no longer looks like an interview",
+    )
+    store.save_interview(cancelled, now)
+    store.mark_gone(item.interview.id, now)
+
+
+def _act(
+    store: Store,
+    account: Account,
+    user: UserIdentity,
+    context: PlanContext,
+    now: datetime,
+    report: AccountReport,
+) -> None:
+    sender = Address(account.mailbox.address(), user.name)
+    executor = Executor(store, account.mailbox, account.name, sender, now)
+    for tracked in store.interviews():
+        if tracked.interview.account != account.name:
+            continue
+        if tracked.actions and all(a.state.final for a in tracked.actions) and tracked.gone:
+            continue
+        report.interviews += 1
+        facts = gather_facts(account.mailbox, tracked, user, context, now)
+        result = plan(tracked.interview, tracked.actions, facts, context, now)
+        for decision in result.decisions:
+            executor.apply(tracked.interview, decision)
+        if (result.skip_reason, result.skip_detail) != (
+            tracked.interview.skip_reason,
+            tracked.interview.skip_detail,
+        ) and result.skip_reason is not None:
+            updated = replace(
+                tracked.interview, skip_reason=result.skip_reason, skip_detail=result.skip_detail
+            )
+            store.save_interview(updated, now)
+    report.tally = executor.tally
+
+
+def gather_facts(
+    mailbox: Mailbox,
+    tracked: TrackedInterview,
+    user: UserIdentity,
+    context: PlanContext,
+    now: datetime,
+) -> MailboxFacts:
+    """Ask the mailbox what planning needs to know about this interview, and nothing more."""
+    drafts: dict[Slot, DraftObservation] = {}
+    for record in tracked.actions:
+        observation = _observe_draft(mailbox, record)
+        if observation is not None:
+            drafts[record.slot] = observation
+    records = {r.slot: r for r in tracked.actions}
+    outreach = records.get((ActionKind.OUTREACH, ""))
+    if (
+        outreach is not None
+        and outreach.slot in drafts
+        and drafts[outreach.slot].status is DraftStatus.SENT
+    ):
+        sent = drafts[outreach.slot].sent
+        outreach = replace(
+            outreach, state=ActionState.SENT, sent_at=sent.date if sent else now,
+            message_id=sent.message_id if sent else outreach.message_id,
+        )  # fmt: skip
+    return MailboxFacts(
+        drafts=drafts,
+        reply=_reply(mailbox, tracked.interview, outreach, records, user),
+        in_touch=_in_touch(mailbox, tracked.interview, outreach, records, context, now),
+    )
+
+
+def _observe_draft(mailbox: Mailbox, record: ActionRecord) -> DraftObservation | None:
+    if record.state is ActionState.DRAFTING and record.message_id:
+        ref = mailbox.find_draft(record.message_id)
+        status = DraftStatus.FOUND if ref else DraftStatus.MISSING
+        return DraftObservation(status, ref=ref)
+    if record.state is not ActionState.DRAFTED or not record.draft_id:
+        return None
+    ref = record.ref
+    content = mailbox.read_draft(ref)
+    if content is not None:
+        edited = content.fingerprint != record.content_hash
+        return DraftObservation(DraftStatus.EDITED if edited else DraftStatus.UNTOUCHED, ref=ref)
+    sent = mailbox.find_sent(ref)
+    if sent is not None:
+        return DraftObservation(DraftStatus.SENT, ref=ref, sent=sent)
+    return DraftObservation(DraftStatus.GONE, ref=ref)
+
+
+def _reply(
+    mailbox: Mailbox,
+    interview: Interview,
+    outreach: ActionRecord | None,
+    records: dict[Slot, ActionRecord],
+    user: UserIdentity,
+) -> ReplyFinding | None:
+    followup = records.get((ActionKind.FOLLOWUP, ""))
+    if outreach is None or outreach.state is not ActionState.SENT or outreach.sent_at is None:
+        return None
+    if followup is not None and followup.state.final:
+        return None
+    interviewers = frozenset(p.email for p in interview.interviewers)
+    messages: list[MailMessage] = []
+    for address in sorted(interviewers):
+        messages.extend(mailbox.messages_with(address, outreach.sent_at))
+    finding, passed_over = find_reply(
+        messages,
+        sent_message_id=outreach.message_id or "",
+        sent_at=outreach.sent_at,
+        interviewers=interviewers,
+        thread_ids=frozenset({outreach.thread_id} if outreach.thread_id else set()),
+        user_addresses=user.addresses,
+    )
+    for line in passed_over:
+        log.info("interview %s: not a reply: %s", interview.id, line)
+    return finding
+
+
+def _in_touch(
+    mailbox: Mailbox,
+    interview: Interview,
+    outreach: ActionRecord | None,
+    records: dict[Slot, ActionRecord],
+    context: PlanContext,
+    now: datetime,
+) -> InTouch | None:
+    """Prior contact with the interviewers, checked only while the outreach is undecided."""
+    if interview.skip_reason is not None or not interview.interviewers:
+        return None
+    if outreach is not None and outreach.state is not ActionState.PLANNED:
+        return None
+    opens, closes = outreach_window(interview.start, context.rules, context.timezone)
+    if not opens <= now < closes:
+        return None
+    rules = context.rules
+    since = now - timedelta(days=rules.already_in_touch_days)
+    recent = now - timedelta(days=rules.back_and_forth_days)
+    own = {r.message_id for r in records.values() if r.message_id}
+    received = sent = 0
+    received_recent = sent_recent = False
+    for person in interview.interviewers:
+        for message in mailbox.messages_with(person.email, since):
+            if message.message_id in own:
+                continue
+            if message.folder == "sent":
+                sent += 1
+                sent_recent = sent_recent or message.date >= recent
+            else:
+                received += 1
+                received_recent = received_recent or message.date >= recent
+    total = sent + received
+    back_and_forth = sent_recent and received_recent
+    detail = (
+        f"{total} messages with the interviewers in the last {rules.already_in_touch_days} days "
+        f"({sent} sent, {received} received)"
+        + ("; messages went both ways in the last 14 days" if back_and_forth else "")
+    )
+    return InTouch(messages=total, back_and_forth=back_and_forth, detail=detail)

@@ -1,0 +1,265 @@
+"""End to end through the CLI on a real vdir + Maildir + SQLite, with an injected clock."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import World
+
+# Thursday 10 December 2026, 14:00 London (GMT = UTC in winter).
+START = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)
+WINDOW_OPENS = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Monday 09:00, three days before
+
+
+def interview(world: World, uid: str = "acme-1", **kwargs: Any) -> None:
+    world.add_event(uid, "Acme – Technical interview (Senior Backend Engineer)", START, **kwargs)
+
+
+def only(data: dict[str, Any]) -> dict[str, Any]:
+    interviews = data["interviews"]
+    assert len(interviews) == 1
+    result: dict[str, Any] = interviews[0]
+    return result
+
+
+def body_of(message: email.message.Message) -> str:
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    part = parsed.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    assert part is not None
+    text: str = part.get_content()
+    return text
+
+
+def test_outreach_is_drafted_at_its_due_time_not_before_and_never_twice(world: World) -> None:
+    interview(world)
+    early = world.run("once", at=WINDOW_OPENS - timedelta(minutes=1))
+    assert early.code == 0, early.err
+    assert world.draft_paths() == []
+    planned = only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]
+    assert planned == {"state": "planned", "due_at": "2026-12-07T09:00:00+00:00", "reason": None}
+
+    for minutes in (0, 5, 60, 600):
+        assert world.run("once", at=WINDOW_OPENS + timedelta(minutes=minutes)).code == 0
+    drafts = world.drafts()
+    assert len(drafts) == 1
+    draft = drafts[0]
+    assert draft["To"] == "Jane Doe <jane.doe@acme.com>"
+    assert draft["From"] == "Ada Lovelace <ada.lovelace@example.org>"
+    assert draft["Message-ID"].endswith("@example.org>")
+    assert "D" in draft.get_flags()
+    text = body_of(draft)
+    assert "Thursday, 10 December 2026 at 14:00 GMT" in text
+    assert "Senior Backend Engineer" in text and "Acme" in text
+    assert only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]["state"] == "drafted"
+
+
+def test_status_json_has_the_spec_shape(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    item = only(world.status(at=WINDOW_OPENS))
+    assert set(item) == {
+        "id", "account", "title", "company", "role", "start", "end",
+        "interviewers", "skip_reason", "actions",
+    }  # fmt: skip
+    assert item["start"] == "2026-12-10T14:00:00+00:00"
+    assert item["company"] == "Acme"
+    assert item["role"] == "Senior Backend Engineer"
+    assert sorted(item["interviewers"]) == ["jane.doe@acme.com", "raj@acme.com"]
+    assert item["skip_reason"] is None
+    assert set(item["actions"]) == {"outreach", "followup", "thankyou"}
+    for entry in item["actions"]["thankyou"]:
+        assert set(entry) == {"recipient", "state", "due_at", "reason"}
+
+
+def test_a_draft_the_user_deleted_never_comes_back(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (path,) = world.draft_paths()
+    path.unlink()
+    for hours in (1, 2, 24):
+        world.run("once", at=WINDOW_OPENS + timedelta(hours=hours))
+    assert world.draft_paths() == []
+    outreach = only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]
+    assert outreach["state"] == "dismissed"
+
+
+def test_a_reschedule_updates_an_untouched_draft(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    world.add_event(
+        "acme-1", "Acme – Technical interview (Senior Backend Engineer)", START + timedelta(days=1, hours=1)
+    )
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    (draft,) = world.drafts()
+    text = body_of(draft)
+    assert "Friday, 11 December 2026 at 15:00 GMT" in text
+    assert "Thursday" not in text
+
+
+def test_a_reschedule_never_overwrites_an_edited_draft(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (path,) = world.draft_paths()
+    edited = path.read_text().replace("Thank you for arranging", "Many thanks for arranging")
+    path.write_text(edited)
+    world.add_event(
+        "acme-1", "Acme – Technical interview (Senior Backend Engineer)", START + timedelta(days=1)
+    )
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    (again,) = world.draft_paths()
+    assert again.read_text() == edited
+    interview_id = only(world.status(at=WINDOW_OPENS))["id"]
+    explained = world.run("explain", interview_id, at=WINDOW_OPENS + timedelta(hours=1))
+    assert "mentions the old time Thu 10 Dec 14:00 GMT" in explained.out
+
+
+def test_a_cancelled_interview_loses_its_untouched_draft(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    assert len(world.draft_paths()) == 1
+    interview(world, status="CANCELLED")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    assert world.draft_paths() == []
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["skip_reason"] == "cancelled"
+    assert item["actions"]["outreach"] == {"state": "cancelled", "due_at": None, "reason": "cancelled"}
+    assert all(t["state"] == "cancelled" for t in item["actions"]["thankyou"])
+
+
+def test_an_event_removed_from_the_calendar_counts_as_cancelled(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    world.remove_event("acme-1")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    assert world.draft_paths() == []
+    assert only(world.status(at=WINDOW_OPENS))["skip_reason"] == "cancelled"
+
+
+def test_an_edited_draft_of_a_cancelled_interview_is_kept(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (path,) = world.draft_paths()
+    path.write_text(path.read_text().replace("Dear Jane Doe", "Dear Jane"))
+    interview(world, partstat="DECLINED")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    assert len(world.draft_paths()) == 1
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["skip_reason"] == "declined"
+    assert item["actions"]["outreach"]["reason"] == "edited_kept"
+
+
+def test_found_after_the_window_closed_is_too_late_but_still_thanked(world: World) -> None:
+    interview(world)
+    world.run("once", at=START - timedelta(hours=23))
+    assert world.draft_paths() == []
+    item = only(world.status(at=START))
+    assert item["skip_reason"] == "too_late"
+    assert item["actions"]["outreach"]["reason"] == "too_late"
+    world.run("once", at=START + timedelta(hours=2))
+    recipients = sorted(str(d["To"]) for d in world.drafts())
+    assert recipients == ["Jane Doe <jane.doe@acme.com>", "Raj Patel <raj@acme.com>"]
+
+
+def test_thankyou_waits_for_working_hours_and_is_missed_after_72h(world: World) -> None:
+    late = datetime(2026, 12, 11, 17, 30, tzinfo=UTC)  # Friday, ends 18:30: thanks due Monday
+    world.add_event("late", "Acme – Final round interview", late)
+    world.run("once", at=late + timedelta(hours=3))
+    assert world.draft_paths() == []
+    thankyou = only(world.status(at=late))["actions"]["thankyou"][0]
+    assert thankyou["due_at"] == "2026-12-14T09:00:00+00:00"
+    world.run("once", at=late + timedelta(hours=80))
+    assert world.draft_paths() == []
+    thankyou = only(world.status(at=late))["actions"]["thankyou"][0]
+    assert (thankyou["state"], thankyou["reason"]) == ("skipped", "missed")
+
+
+def test_an_untouched_outreach_is_removed_when_the_interview_starts(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    world.run("once", at=START + timedelta(minutes=1))
+    assert world.draft_paths() == []
+    outreach = only(world.status(at=START))["actions"]["outreach"]
+    assert (outreach["state"], outreach["reason"]) == ("cancelled", "interview_started")
+
+
+def test_sent_outreach_gets_a_threaded_followup_only_without_reply(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (path,) = world.draft_paths()
+    sent_dir = world.maildir / ".Sent" / "cur"
+    shutil.move(path, sent_dir / path.name.replace(":2,D", ":2,S"))
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["actions"]["outreach"]["state"] == "sent"
+    assert item["actions"]["followup"]["state"] == "planned"
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=25))
+    (followup,) = world.drafts()
+    sent = email.message_from_bytes((sent_dir / path.name.replace(":2,D", ":2,S")).read_bytes())
+    assert followup["In-Reply-To"] == sent["Message-ID"]
+    assert str(followup["Subject"]).startswith("Re: ")
+
+
+def test_a_reply_cancels_the_followup(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (path,) = world.draft_paths()
+    sent_dir = world.maildir / ".Sent" / "cur"
+    shutil.move(path, sent_dir / path.name.replace(":2,D", ":2,S"))
+    message_id = email.message_from_bytes((sent_dir / path.name.replace(":2,D", ":2,S")).read_bytes())[
+        "Message-ID"
+    ]
+    reply = (
+        "From: Jane Doe <jane.doe@acme.com>\nTo: ada.lovelace@example.org\n"
+        f"Subject: Re: our interview\nIn-Reply-To: {message_id}\n"
+        "Date: Mon, 07 Dec 2026 15:00:00 +0000\nMessage-ID: <r1@acme.com>\n\nSee you then!\n"
+    )
+    (world.maildir / "new" / "reply.eml").write_text(reply)
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=25))
+    assert world.draft_paths() == []
+    followup = only(world.status(at=WINDOW_OPENS))["actions"]["followup"]
+    assert (followup["state"], followup["reason"]) == ("skipped", "replied")
+
+
+@pytest.mark.parametrize(
+    ("title", "minutes", "description", "code"),
+    [
+        ("Recruiter screen", 20, "A quick intro call about the role.", "brief_screening"),
+        ("Interview: Backend Engineer", 60, "Please do not contact the interviewers directly.", "employer_policy"),
+    ],
+)
+def test_skip_rules_from_the_invitation(
+    world: World, title: str, minutes: int, description: str, code: str
+) -> None:
+    world.add_event("skip", title, START, minutes, description=description)
+    world.run("once", at=WINDOW_OPENS)
+    assert world.draft_paths() == []
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["skip_reason"] == code
+    assert item["actions"]["outreach"] == {"state": "skipped", "due_at": None, "reason": code}
+
+
+def test_not_an_interview_is_not_tracked(world: World) -> None:
+    world.add_event("lunch", "Lunch with Sam", START, description="Usual place", organizer=("Sam", "sam@gmail.com"), attendees=())
+    world.run("once", at=WINDOW_OPENS)
+    assert world.status(at=WINDOW_OPENS) == {"interviews": []}
+
+
+def test_explain_says_why(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    interview_id = only(world.status(at=WINDOW_OPENS))["id"]
+    result = world.run("explain", interview_id[:4], at=WINDOW_OPENS)
+    assert result.code == 0
+    assert 'interview wording in title: "interview"' in result.out
+    assert "jane.doe@acme.com" in result.out and "primary contact" in result.out
+    assert "ada.lovelace@example.org: that is you" in result.out
+    assert "create_draft outreach" in result.out
+    unknown = world.run("explain", "zzzz", at=WINDOW_OPENS)
+    assert unknown.code == 1
+    assert unknown.err.count("\n") == 1 and "status" in unknown.err
