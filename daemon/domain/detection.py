@@ -184,7 +184,8 @@ _SCREEN_WORDING = _rx(
 _NO_CONTACT_WORDING = _rx(
     r"(do not|don['’]t|please don['’]t|refrain from|should not|must not|kindly avoid|avoid)"
     r"\s+(directly\s+)?(contact|contacting|reach(ing)? out to|email(ing)?|message|messaging)\s+"
-    r"(the |your |any of the |our )?(interviewers?|interview panel|panel(ists)?|hiring (team|manager))|"
+    r"(directly\s+)?(any\s+)?(members? of\s+)?(the |your |any of the |our )?"
+    r"(interviewers?|interview panel|panel(ists| members)?|hiring (team|manager))|"
     r"(interviewers?|panel(ists)?) (should|must|cannot|can ?not) not be contacted|"
     r"all (questions|communication)s? (should|must) go (through|via)|"
     r"kontaktieren sie (die |unsere )?interviewer\w* (bitte )?nicht|bitte (keine|nicht) .{0,30}kontakt|"

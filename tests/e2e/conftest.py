@@ -119,7 +119,7 @@ maildir = "{self.maildir}"
         if not (self.maildir / ".Drafts").exists():
             return []
         box = mailbox.Maildir(self.maildir / ".Drafts", create=False)
-        return [box[key] for key in box.keys()]
+        return list(box)
 
     def draft_paths(self) -> list[Path]:
         folders = [self.maildir / ".Drafts" / sub for sub in ("cur", "new")]

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from daemon.domain.model import ActionState
+from daemon.store.repository import Store
 from tests.e2e.conftest import World
 
 # Thursday 10 December 2026, 14:00 London (GMT = UTC in winter).
@@ -93,7 +95,9 @@ def test_a_reschedule_updates_an_untouched_draft(world: World) -> None:
     interview(world)
     world.run("once", at=WINDOW_OPENS)
     world.add_event(
-        "acme-1", "Acme – Technical interview (Senior Backend Engineer)", START + timedelta(days=1, hours=1)
+        "acme-1",
+        "Acme – Technical interview (Senior Backend Engineer)",
+        START + timedelta(days=1, hours=1),
     )
     world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
     (draft,) = world.drafts()
@@ -128,7 +132,11 @@ def test_a_cancelled_interview_loses_its_untouched_draft(world: World) -> None:
     assert world.draft_paths() == []
     item = only(world.status(at=WINDOW_OPENS))
     assert item["skip_reason"] == "cancelled"
-    assert item["actions"]["outreach"] == {"state": "cancelled", "due_at": None, "reason": "cancelled"}
+    assert item["actions"]["outreach"] == {
+        "state": "cancelled",
+        "due_at": None,
+        "reason": "cancelled",
+    }
     assert all(t["state"] == "cancelled" for t in item["actions"]["thankyou"])
 
 
@@ -211,9 +219,9 @@ def test_a_reply_cancels_the_followup(world: World) -> None:
     (path,) = world.draft_paths()
     sent_dir = world.maildir / ".Sent" / "cur"
     shutil.move(path, sent_dir / path.name.replace(":2,D", ":2,S"))
-    message_id = email.message_from_bytes((sent_dir / path.name.replace(":2,D", ":2,S")).read_bytes())[
-        "Message-ID"
-    ]
+    message_id = email.message_from_bytes(
+        (sent_dir / path.name.replace(":2,D", ":2,S")).read_bytes()
+    )["Message-ID"]
     reply = (
         "From: Jane Doe <jane.doe@acme.com>\nTo: ada.lovelace@example.org\n"
         f"Subject: Re: our interview\nIn-Reply-To: {message_id}\n"
@@ -230,7 +238,12 @@ def test_a_reply_cancels_the_followup(world: World) -> None:
     ("title", "minutes", "description", "code"),
     [
         ("Recruiter screen", 20, "A quick intro call about the role.", "brief_screening"),
-        ("Interview: Backend Engineer", 60, "Please do not contact the interviewers directly.", "employer_policy"),
+        (
+            "Interview: Backend Engineer",
+            60,
+            "Please do not contact the interviewers directly.",
+            "employer_policy",
+        ),
     ],
 )
 def test_skip_rules_from_the_invitation(
@@ -245,7 +258,14 @@ def test_skip_rules_from_the_invitation(
 
 
 def test_not_an_interview_is_not_tracked(world: World) -> None:
-    world.add_event("lunch", "Lunch with Sam", START, description="Usual place", organizer=("Sam", "sam@gmail.com"), attendees=())
+    world.add_event(
+        "lunch",
+        "Lunch with Sam",
+        START,
+        description="Usual place",
+        organizer=("Sam", "sam@gmail.com"),
+        attendees=(),
+    )
     world.run("once", at=WINDOW_OPENS)
     assert world.status(at=WINDOW_OPENS) == {"interviews": []}
 
@@ -263,3 +283,29 @@ def test_explain_says_why(world: World) -> None:
     unknown = world.run("explain", "zzzz", at=WINDOW_OPENS)
     assert unknown.code == 1
     assert unknown.err.count("\n") == 1 and "status" in unknown.err
+
+
+class Killed(BaseException):
+    """Stands for the process being killed: nothing in the program catches it."""
+
+
+def test_a_crash_between_creating_a_draft_and_recording_it_never_duplicates(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    interview(world)
+    real_save = Store.save_action
+
+    def save_then_die(self: Store, interview_id: str, record: Any, now: datetime) -> None:
+        if record.state is ActionState.DRAFTED:
+            raise Killed
+        real_save(self, interview_id, record, now)
+
+    monkeypatch.setattr(Store, "save_action", save_then_die)
+    with pytest.raises(Killed):
+        world.run("once", at=WINDOW_OPENS)
+    assert len(world.draft_paths()) == 1  # the draft exists, the database says "drafting"
+    monkeypatch.setattr(Store, "save_action", real_save)
+    for minutes in (5, 10):
+        assert world.run("once", at=WINDOW_OPENS + timedelta(minutes=minutes)).code == 0
+    assert len(world.draft_paths()) == 1
+    assert only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]["state"] == "drafted"

@@ -1,0 +1,74 @@
+"""The installed console script: packaging (templates, migrations) and exit codes for a user."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).parent / "interview-outreach"
+
+
+@pytest.fixture
+def script() -> Path:
+    if not SCRIPT.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SCRIPT} is missing: the project is not installed in this environment")
+        pytest.skip("the project is not installed in this environment (run `make test`)")
+    return SCRIPT
+
+
+def run(script: Path, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "TZ": "Europe/London",
+    }
+    # Run from a neutral folder so the installed package is used, not the source tree.
+    return subprocess.run(
+        [str(script), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=home,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_demo_runs_from_the_installed_package(script: Path, tmp_path: Path) -> None:
+    result = run(script, "demo", "--dir", str(tmp_path / "demo"), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Technical interview" not in result.stderr
+    assert "Northwind Robotics" in result.stdout
+    drafts = list((tmp_path / "demo" / "mail" / ".Drafts" / "cur").iterdir())
+    assert drafts, result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_config_is_one_line_and_exit_2(script: Path, tmp_path: Path) -> None:
+    result = run(script, "once", home=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "config.toml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_broken_config_is_reported_per_problem_with_exit_2(script: Path, tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        '[profile]\nname = "Ada"\ntimezone = "Mars/Olympus"\n[rules]\ndraft_tme = "09:00"\n'
+    )
+    result = run(script, "--config", str(config), "once", home=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert any("timezone" in line for line in lines)
+    assert any("draft_time" in line for line in lines)
+    assert any("accounts" in line for line in lines)
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".local/share/interview-outreach").exists()  # changed nothing

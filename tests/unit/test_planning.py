@@ -1,0 +1,287 @@
+"""The pure planner, table-driven: what each skip reason does to each action, and the paths
+of SPEC section 3 that do not need a mailbox to show."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon.domain.interviews import recognize
+from daemon.domain.model import (
+    ActionKind,
+    ActionRecord,
+    ActionState,
+    CalendarEvent,
+    DraftRef,
+    Interview,
+    MailMessage,
+    Participant,
+    SkipReason,
+    UserIdentity,
+)
+from daemon.domain.planning import (
+    CreateDraft,
+    DeleteDraft,
+    DraftObservation,
+    DraftStatus,
+    InTouch,
+    MailboxFacts,
+    PlanContext,
+    Record,
+    UpdateDraft,
+    plan,
+)
+from daemon.domain.rendering import Renderer
+from daemon.domain.replies import ReplyFinding
+from daemon.domain.rules import Rules
+
+LONDON = ZoneInfo("Europe/London")
+USER = UserIdentity("Ada Lovelace", frozenset({"ada@example.org"}), LONDON)
+START = datetime(2026, 12, 10, 14, tzinfo=UTC)
+OPENS = datetime(2026, 12, 7, 9, tzinfo=UTC)
+CONTEXT = PlanContext(
+    rules=Rules(),
+    timezone=LONDON,
+    renderer=Renderer(None),
+    user_name="Ada Lovelace",
+    signature="Ada Lovelace",
+    highlights=("eight years of Python",),
+)
+JANE = Participant("jane@acme.com", "Jane Doe")
+RAJ = Participant("raj@acme.com", "Raj Patel")
+
+
+def make_interview(**changes: object) -> Interview:
+    event = CalendarEvent(
+        uid="u1",
+        title="Acme – Technical interview (Senior Backend Engineer)",
+        start=START,
+        end=START + timedelta(hours=1),
+        description="Interview for the Senior Backend Engineer position.",
+        location="https://meet.example.com/x",
+        organizer=JANE,
+        attendees=(JANE, RAJ, Participant("ada@example.org")),
+    )
+    found = recognize(event, account="a", user=USER, rules=Rules())
+    assert found is not None
+    return replace(found, **changes)  # type: ignore[arg-type]
+
+
+def outcome(decisions: tuple[object, ...], kind: ActionKind) -> tuple[str, str | None]:
+    """The last state the decisions give the first action of ``kind``."""
+    result: tuple[str, str | None] = ("unchanged", None)
+    for decision in decisions:
+        if isinstance(decision, Record | CreateDraft | UpdateDraft):
+            record = decision.record
+            state = "create" if isinstance(decision, CreateDraft) else record.state.value
+        elif isinstance(decision, DeleteDraft):
+            record = decision.then
+            state = f"delete→{record.state.value}"
+        else:
+            continue
+        if record.kind is kind:
+            result = (state, record.reason)
+    return result
+
+
+# SPEC section 2's table: what each skip reason does to outreach, follow-up, thank-you.
+SKIP_TABLE = [
+    (SkipReason.NO_INTERVIEWER_CONTACT, "skipped", "skipped", "skipped"),
+    (SkipReason.BRIEF_SCREENING, "skipped", "skipped", "drafted"),
+    (SkipReason.ALREADY_IN_TOUCH, "skipped", "skipped", "drafted"),
+    (SkipReason.EMPLOYER_POLICY, "skipped", "skipped", "skipped"),
+    (SkipReason.TOO_LATE, "skipped", "skipped", "drafted"),
+    (SkipReason.DECLINED, "cancelled", "cancelled", "cancelled"),
+    (SkipReason.CANCELLED, "cancelled", "cancelled", "cancelled"),
+    (SkipReason.USER_IS_INTERVIEWER, "skipped", "skipped", "skipped"),
+]
+
+
+@pytest.mark.parametrize(("skip", "outreach", "followup", "thankyou"), SKIP_TABLE)
+def test_each_skip_reason_does_what_the_spec_table_says(
+    skip: SkipReason, outreach: str, followup: str, thankyou: str
+) -> None:
+    interview = make_interview(skip_reason=skip, skip_detail="test")
+    before = plan(interview, (), MailboxFacts(), CONTEXT, OPENS)
+    assert outcome(before.decisions, ActionKind.OUTREACH) == (outreach, skip.value)
+    assert outcome(before.decisions, ActionKind.FOLLOWUP) == (followup, skip.value)
+    assert before.skip_reason is skip
+    after_end = START + timedelta(hours=2)
+    records = [d.record for d in before.decisions if isinstance(d, Record)]
+    later = plan(interview, records, MailboxFacts(), CONTEXT, after_end)
+    expected = "create" if thankyou == "drafted" else "unchanged"
+    state, _ = outcome(later.decisions, ActionKind.THANKYOU)
+    if thankyou == "drafted":
+        assert state == expected
+    else:
+        thank = [r for r in records if r.kind is ActionKind.THANKYOU]
+        assert thank and all(r.state.value == thankyou for r in thank)
+
+
+def test_nothing_is_drafted_before_the_window_opens() -> None:
+    result = plan(make_interview(), (), MailboxFacts(), CONTEXT, OPENS - timedelta(seconds=1))
+    assert not any(isinstance(d, CreateDraft) for d in result.decisions)
+    record = next(
+        d.record
+        for d in result.decisions
+        if isinstance(d, Record) and d.record.kind is ActionKind.OUTREACH
+    )
+    assert record.due_at == OPENS
+
+
+def test_the_outreach_goes_to_the_organizer() -> None:
+    result = plan(make_interview(), (), MailboxFacts(), CONTEXT, OPENS)
+    (create,) = [d for d in result.decisions if isinstance(d, CreateDraft)]
+    assert [a.email for a in create.content.to] == ["jane@acme.com"]
+    assert create.record.kind is ActionKind.OUTREACH
+
+
+@pytest.mark.parametrize(
+    ("in_touch", "skipped"),
+    [
+        (InTouch(4, False, "4 messages"), True),
+        (InTouch(1, True, "both ways"), True),
+        (InTouch(3, False, "3 messages"), False),
+    ],
+)
+def test_already_in_touch(in_touch: InTouch, skipped: bool) -> None:
+    result = plan(make_interview(), (), MailboxFacts(in_touch=in_touch), CONTEXT, OPENS)
+    state, reason = outcome(result.decisions, ActionKind.OUTREACH)
+    assert (state == "skipped" and reason == "already_in_touch") is skipped
+    assert (result.skip_reason is SkipReason.ALREADY_IN_TOUCH) is skipped
+
+
+def drafted(kind: ActionKind = ActionKind.OUTREACH, recipient: str = "") -> ActionRecord:
+    return ActionRecord(
+        kind=kind, recipient=recipient, state=ActionState.DRAFTED, draft_id="d1",
+        message_id="<m1@example.org>", content_hash="h", drafted_at=OPENS, drafted_for=START,
+    )  # fmt: skip
+
+
+def observe(status: DraftStatus, sent: MailMessage | None = None) -> MailboxFacts:
+    return MailboxFacts(
+        drafts={
+            (ActionKind.OUTREACH, ""): DraftObservation(
+                status, DraftRef("d1", "<m1@example.org>"), sent
+            )
+        }
+    )
+
+
+def test_a_crash_after_creating_is_adopted_not_repeated() -> None:
+    intent = replace(drafted(), state=ActionState.DRAFTING, draft_id=None)
+    facts = MailboxFacts(
+        drafts={
+            (ActionKind.OUTREACH, ""): DraftObservation(
+                DraftStatus.FOUND, DraftRef("d9", "<m1@example.org>")
+            )
+        }
+    )
+    result = plan(make_interview(), (intent,), facts, CONTEXT, OPENS)
+    assert not any(isinstance(d, CreateDraft) for d in result.decisions)
+    assert outcome(result.decisions, ActionKind.OUTREACH) == ("drafted", None)
+
+
+def test_a_crash_before_creating_creates_with_the_recorded_message_id() -> None:
+    intent = replace(drafted(), state=ActionState.DRAFTING, draft_id=None)
+    facts = MailboxFacts(drafts={(ActionKind.OUTREACH, ""): DraftObservation(DraftStatus.MISSING)})
+    result = plan(make_interview(), (intent,), facts, CONTEXT, OPENS)
+    (create,) = [d for d in result.decisions if isinstance(d, CreateDraft)]
+    assert create.record.message_id == "<m1@example.org>"
+
+
+def test_deleted_draft_is_dismissed_for_good() -> None:
+    result = plan(make_interview(), (drafted(),), observe(DraftStatus.GONE), CONTEXT, OPENS)
+    assert outcome(result.decisions, ActionKind.OUTREACH) == ("dismissed", None)
+
+
+def test_an_untouched_draft_is_rewritten_when_its_content_would_change() -> None:
+    result = plan(make_interview(), (drafted(),), observe(DraftStatus.UNTOUCHED), CONTEXT, OPENS)
+    assert any(isinstance(d, UpdateDraft) for d in result.decisions)
+
+
+def test_an_edited_draft_is_never_rewritten() -> None:
+    moved = make_interview()
+    moved = replace(
+        moved,
+        event=replace(
+            moved.event, start=START + timedelta(days=1), end=START + timedelta(days=1, hours=1)
+        ),
+    )
+    result = plan(moved, (drafted(),), observe(DraftStatus.EDITED), CONTEXT, OPENS)
+    assert not any(isinstance(d, UpdateDraft | DeleteDraft | CreateDraft) for d in result.decisions)
+    (note,) = [
+        d
+        for d in result.decisions
+        if isinstance(d, Record) and d.record.kind is ActionKind.OUTREACH
+    ]
+    assert "mentions the old time" in note.record.detail
+
+
+def sent_message(at: datetime) -> MailMessage:
+    return MailMessage(
+        "<m1@example.org>", "ada@example.org", ("jane@acme.com",), "Our interview", at, "sent"
+    )
+
+
+def test_followup_due_24h_after_sending_in_working_hours() -> None:
+    sent_at = OPENS + timedelta(hours=1)
+    outreach = replace(drafted(), state=ActionState.SENT, sent_at=sent_at)
+    early = plan(
+        make_interview(), (outreach,), MailboxFacts(), CONTEXT, sent_at + timedelta(hours=23)
+    )
+    record = next(
+        d.record
+        for d in early.decisions
+        if isinstance(d, Record) and d.record.kind is ActionKind.FOLLOWUP
+    )
+    assert record.due_at == sent_at + timedelta(hours=24)
+    due = plan(
+        make_interview(), (outreach, record), MailboxFacts(), CONTEXT, sent_at + timedelta(hours=24)
+    )
+    (create,) = [d for d in due.decisions if isinstance(d, CreateDraft)]
+    assert create.reply_to is not None and create.reply_to.message_id == "<m1@example.org>"
+    assert create.content.subject.startswith("Re: ")
+
+
+def test_followup_too_close_to_the_interview_is_skipped() -> None:
+    sent_at = START - timedelta(hours=25)
+    outreach = replace(drafted(), state=ActionState.SENT, sent_at=sent_at)
+    result = plan(
+        make_interview(), (outreach,), MailboxFacts(), CONTEXT, sent_at + timedelta(minutes=5)
+    )
+    assert outcome(result.decisions, ActionKind.FOLLOWUP) == ("skipped", "too_close")
+
+
+def test_a_reply_removes_an_untouched_followup_draft() -> None:
+    sent_at = OPENS
+    outreach = replace(drafted(), state=ActionState.SENT, sent_at=sent_at)
+    followup = replace(drafted(ActionKind.FOLLOWUP), draft_id="d2")
+    reply = ReplyFinding(sent_message(sent_at), "jane@acme.com wrote in the thread")
+    facts = MailboxFacts(
+        drafts={
+            (ActionKind.FOLLOWUP, ""): DraftObservation(
+                DraftStatus.UNTOUCHED, DraftRef("d2", "<m2@x>")
+            )
+        },
+        reply=reply,
+    )
+    result = plan(
+        make_interview(), (outreach, followup), facts, CONTEXT, sent_at + timedelta(hours=30)
+    )
+    assert outcome(result.decisions, ActionKind.FOLLOWUP) == ("delete→cancelled", "replied")
+
+
+def test_one_thankyou_per_interviewer() -> None:
+    result = plan(make_interview(), (), MailboxFacts(), CONTEXT, START + timedelta(hours=2))
+    creates = [
+        d
+        for d in result.decisions
+        if isinstance(d, CreateDraft) and d.record.kind is ActionKind.THANKYOU
+    ]
+    assert sorted(d.record.recipient for d in creates) == ["jane@acme.com", "raj@acme.com"]
+    for create in creates:
+        assert "next steps" in create.content.body
