@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
-from daemon.config import Config, LocalAccount
-from daemon.errors import UserError
-from daemon.service import Account, user_identity
+from dataclasses import dataclass, field
+
+from daemon.config import AccountConfig, Config, LocalAccount
+from daemon.errors import ProviderError
+from daemon.service import Account, Unavailable, user_identity
 from providers.local import LocalCalendar, LocalMailbox
 
 
-def open_accounts(config: Config) -> list[Account]:
-    """Open the providers of every configured account.
+@dataclass
+class OpenedAccounts:
+    """The accounts that could be opened, and why the others could not."""
 
-    Raises ``UserError`` for accounts whose provider this version cannot open yet.
-    """
-    identity = user_identity(config)
-    accounts: list[Account] = []
+    accounts: list[Account] = field(default_factory=list)
+    unavailable: list[Unavailable] = field(default_factory=list)
+
+
+def open_accounts(config: Config) -> OpenedAccounts:
+    """Open the providers of every configured account; one failure never stops the others."""
+    opened = OpenedAccounts()
     for account in config.accounts:
-        if isinstance(account, LocalAccount):
-            accounts.append(
-                Account(
-                    name=account.name,
-                    provider="local",
-                    calendar=LocalCalendar(account.calendar, identity, name=account.name),
-                    mailbox=LocalMailbox(
-                        account.address, account.maildir, drafts=account.drafts, sent=account.sent
-                    ),
-                )
-            )
-        else:
-            raise UserError(
-                f"account {account.name!r}: {account.provider} accounts are not supported by "
-                "this version yet; use a local account (vdir + Maildir) for now"
-            )
-    return accounts
+        try:
+            opened.accounts.append(_open(account, config))
+        except ProviderError as error:
+            opened.unavailable.append(Unavailable(account.name, account.provider, str(error)))
+    return opened
+
+
+def _open(account: AccountConfig, config: Config) -> Account:
+    if not isinstance(account, LocalAccount):
+        raise ProviderError(
+            f"{account.provider} accounts are not supported by this version yet; "
+            "use a local account (vdir + Maildir) for now",
+            account.name,
+        )
+    return Account(
+        name=account.name,
+        provider="local",
+        calendar=LocalCalendar(account.calendar, user_identity(config), name=account.name),
+        mailbox=LocalMailbox(
+            account.address, account.maildir, drafts=account.drafts, sent=account.sent
+        ),
+    )

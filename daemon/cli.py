@@ -105,9 +105,9 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
 
 def cmd_once(config: Config, clock: Clock) -> int:
     """One pass over every account; prints a line per account."""
-    accounts = open_accounts(config)
+    opened = open_accounts(config)
     with Store(config.storage.url) as store:
-        report = run_pass(config, store, accounts, clock())
+        report = run_pass(config, store, opened.accounts, clock(), opened.unavailable)
     print_pass_report(report)
     return EXIT_FAILED if report.failed else EXIT_OK
 

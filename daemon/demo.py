@@ -88,9 +88,9 @@ def run_demo(directory: Path | None, clock: Callable[[], datetime]) -> int:
     now = clock()
     config_path = _write_sample(root, tz, now)
     config = load_config(config_path, os.environ)
-    accounts = open_accounts(config)
+    opened = open_accounts(config)
     with Store(config.storage.url) as store:
-        report = run_pass(config, store, accounts, now)
+        report = run_pass(config, store, opened.accounts, now, opened.unavailable)
         table = status_table(store.interviews(), [], config.profile.timezone)
     drafts = root / "mail" / ".Drafts"
     count = sum(1 for _ in (drafts / "cur").iterdir())

@@ -62,7 +62,10 @@ class Mailbox(Protocol):
         ...
 
     def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
-        """Replace the draft at ``ref`` with ``draft``; the returned ref may differ."""
+        """Replace the draft at ``ref`` with ``draft``; the returned ref may differ.
+
+        A draft that is no longer there raises ``ProviderError``: it is never recreated.
+        """
         ...
 
     def delete_draft(self, ref: DraftRef) -> None:

@@ -55,6 +55,15 @@ class Account:
     mailbox: Mailbox
 
 
+@dataclass(frozen=True)
+class Unavailable:
+    """An account that could not be opened this pass, and why."""
+
+    name: str
+    provider: str
+    error: str
+
+
 @dataclass
 class AccountReport:
     """What one pass did for one account."""
@@ -103,10 +112,20 @@ def plan_context(config: Config) -> PlanContext:
 
 
 def run_pass(
-    config: Config, store: Store, accounts: Sequence[Account], now: datetime
+    config: Config,
+    store: Store,
+    accounts: Sequence[Account],
+    now: datetime,
+    unavailable: Sequence[Unavailable] = (),
 ) -> PassReport:
-    """Sync every account, track interviews, and do whatever is due at ``now``."""
+    """Sync every account, track interviews, and do whatever is due at ``now``.
+
+    ``unavailable`` accounts (could not be opened) are reported as failed and recorded.
+    """
     report = PassReport()
+    for missing in unavailable:
+        report.accounts.append(AccountReport(missing.name, error=missing.error))
+        _record_failure(store, missing, now)
     user = user_identity(config, [a.mailbox.address() for a in accounts])
     context = plan_context(config)
     for account in accounts:
@@ -127,6 +146,12 @@ def run_pass(
                 needs_auth=isinstance(error, AuthorizationNeeded),
             )
     return report
+
+
+def _record_failure(store: Store, missing: Unavailable, now: datetime) -> None:
+    previous = store.account_state(missing.name)
+    base = previous or AccountState(name=missing.name, provider=missing.provider, address="")
+    store.save_account_state(replace(base, last_pass_at=now, last_error=missing.error))
 
 
 def _save_state(

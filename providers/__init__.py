@@ -1,0 +1,1 @@
+"""Calendar and mailbox providers: local (vdir + Maildir), Google, Microsoft."""

@@ -1,0 +1,1 @@
+"""One provider test suite, run against every provider through a harness."""

@@ -1,0 +1,1 @@
+"""Test doubles: an in-memory provider (and, later, loopback fakes of Google and Graph)."""
