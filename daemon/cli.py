@@ -26,7 +26,7 @@ from daemon.store.repository import Store
 
 Clock = Callable[[], datetime]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
 def _system_clock() -> datetime:
@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -85,6 +85,14 @@ def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int
     except KeyboardInterrupt:
         print("interview-outreach: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug: say so in one line, the traceback only when asked
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        print(
+            f"interview-outreach: internal error ({type(error).__name__}: {error}); "
+            "nothing more was changed. Run again with --verbose to see the details.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 def _print_problems(error: UserError) -> None:

@@ -100,13 +100,21 @@ def run_demo(directory: Path | None, clock: Callable[[], datetime]) -> int:
     print(
         f"\n{created} draft(s) prepared; {count} in {drafts} — a Maildir folder, readable with "
         f"any Maildir client, e.g.  mutt -f {drafts}\nNothing was sent.\n"
-        f"Look closer:  interview-outreach --config {config_path} explain ID"
+        f"Look closer:  {_command_name()} --config {config_path} explain ID"
     )
     for account in report.accounts:
         if account.error:
             print(f"{account.name}: failed: {account.error}", file=sys.stderr)
             return 1
     return 0
+
+
+def _command_name() -> str:
+    """How the user can call this program again: by name when it is on PATH."""
+    if shutil.which("interview-outreach"):
+        return "interview-outreach"
+    invoked = Path(sys.argv[0])
+    return str(invoked.resolve()) if invoked.name == "interview-outreach" else "interview-outreach"
 
 
 def _prepare(root: Path) -> None:

@@ -243,7 +243,7 @@ def _act(
     for tracked in store.interviews():
         if tracked.interview.account != account.name:
             continue
-        if tracked.actions and all(a.state.final for a in tracked.actions) and tracked.gone:
+        if tracked.actions and all(a.state.final for a in tracked.actions):
             continue
         report.interviews += 1
         facts = gather_facts(account.mailbox, tracked, user, context, now)
