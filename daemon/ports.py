@@ -87,3 +87,13 @@ class Mailbox(Protocol):
     def messages_with(self, address: str, since: datetime) -> list[MailMessage]:
         """Messages from or to ``address`` received or sent at or after ``since``."""
         ...
+
+    def thread_messages(
+        self, message_id: str, thread_id: str | None, since: datetime
+    ) -> list[MailMessage]:
+        """Messages at or after ``since`` in the thread of ``message_id``.
+
+        That is every received or sent message whose In-Reply-To or References names
+        ``message_id``, or, where the provider has threads, whose thread is ``thread_id``.
+        """
+        ...

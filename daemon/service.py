@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=4)  # long enough to still catch a thank-you (missed after 72 h)
 LOOKAHEAD = timedelta(days=45)
+SENT_CLOCK_SKEW = timedelta(minutes=5)  # a mail client's clock may lag ours a little
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,7 @@ def gather_facts(
     """Ask the mailbox what planning needs to know about this interview, and nothing more."""
     drafts: dict[Slot, DraftObservation] = {}
     for record in tracked.actions:
-        observation = _observe_draft(mailbox, record)
+        observation = _observe_draft(mailbox, record, _recipient(tracked.interview, record))
         if observation is not None:
             drafts[record.slot] = observation
     records = {r.slot: r for r in tracked.actions}
@@ -293,7 +294,15 @@ def gather_facts(
     )
 
 
-def _observe_draft(mailbox: Mailbox, record: ActionRecord) -> DraftObservation | None:
+def _recipient(interview: Interview, record: ActionRecord) -> str:
+    if record.recipient:
+        return record.recipient
+    return interview.primary_contact.email if interview.primary_contact else ""
+
+
+def _observe_draft(
+    mailbox: Mailbox, record: ActionRecord, recipient: str
+) -> DraftObservation | None:
     if record.state is ActionState.DRAFTING and record.message_id:
         ref = mailbox.find_draft(record.message_id)
         status = DraftStatus.FOUND if ref else DraftStatus.MISSING
@@ -305,10 +314,25 @@ def _observe_draft(mailbox: Mailbox, record: ActionRecord) -> DraftObservation |
     if content is not None:
         edited = content.fingerprint != record.content_hash
         return DraftObservation(DraftStatus.EDITED if edited else DraftStatus.UNTOUCHED, ref=ref)
-    sent = mailbox.find_sent(ref)
+    sent = mailbox.find_sent(ref) or _sent_in_its_place(mailbox, record, recipient)
     if sent is not None:
         return DraftObservation(DraftStatus.SENT, ref=ref, sent=sent)
     return DraftObservation(DraftStatus.GONE, ref=ref)
+
+
+def _sent_in_its_place(
+    mailbox: Mailbox, record: ActionRecord, recipient: str
+) -> MailMessage | None:
+    """A message to the same person sent since the draft was made.
+
+    Some mail clients give a draft a new Message-ID when sending it; a vanished draft
+    and a message to its recipient in Sent mean the user sent it, not that they dropped it.
+    """
+    if not recipient or record.drafted_at is None:
+        return None
+    since = record.drafted_at - SENT_CLOCK_SKEW
+    sent = [m for m in mailbox.messages_with(recipient, since) if m.folder == "sent"]
+    return min(sent, key=lambda m: m.date, default=None)
 
 
 def _reply(
@@ -324,7 +348,9 @@ def _reply(
     if followup is not None and followup.state.final:
         return None
     interviewers = frozenset(p.email for p in interview.interviewers)
-    messages: list[MailMessage] = []
+    messages = mailbox.thread_messages(
+        outreach.message_id or "", outreach.thread_id, outreach.sent_at
+    )
     for address in sorted(interviewers):
         messages.extend(mailbox.messages_with(address, outreach.sent_at))
     finding, passed_over = find_reply(

@@ -8,7 +8,7 @@ name (``outreach.txt.j2``, ``followup.txt.j2``, ``thankyou.txt.j2``) take preced
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,21 @@ _BANNED = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(“])|(?<=[.!?])$")
+_THANKS = re.compile(r"\b(thank(s| you)|grateful|appreciate[ds]?|appreciation)\b", re.IGNORECASE)
+_INTEREST = re.compile(
+    r"\b(interest(ed)?|excited|excitement|enthusias(m|tic)|keen|eager|look(ing)? forward|"
+    r"motivated|delighted)\b",
+    re.IGNORECASE,
+)
+_NEXT_STEPS = re.compile(
+    r"\bnext (steps?|stages?|round)\b|\bwhat (comes|happens) next\b|\bhow the process\b",
+    re.IGNORECASE,
+)
+_TIMELINE = re.compile(
+    r"\b(timeline|time ?frame|timescales?|timing|how long|by when)\b|"
+    r"\bwhen (i|we) (might|may|can|could|should|will|would) (expect to )?hear\b",
+    re.IGNORECASE,
+)
 _SIGN_OFFS = re.compile(
     r"^(best regards|kind regards|regards|best|sincerely|thank you|many thanks|warm regards),?$",
     re.IGNORECASE,
@@ -161,32 +176,65 @@ def content_problems(context: RenderContext, content: DraftContent) -> list[str]
     """Every way ``content`` breaks SPEC section 2's content rules (empty when none)."""
     problems: list[str] = []
     sentences = message_sentences(content.body)
-    questions = sum(1 for s in sentences if s.endswith("?"))
+    questions = [s for s in sentences if s.endswith("?")]
     low, high = (2, 4) if context.kind is ActionKind.FOLLOWUP else (3, 5)
     if not low <= len(sentences) <= high:
         problems.append(f"has {len(sentences)} sentences; it needs {low} to {high}")
-    if questions > 2:
-        problems.append(f"asks {questions} questions; at most 2 are allowed")
+    if len(questions) > 2:
+        problems.append(f"asks {len(questions)} questions; at most 2 are allowed")
     banned = sorted({m.group(0).lower() for m in _BANNED.finditer(_own_words(context, content))})
     if banned:
         problems.append(f"mentions what a draft must never mention: {', '.join(banned)}")
+    body = _own_words(context, replace(content, subject=""))
     if context.kind is ActionKind.OUTREACH:
         problems.extend(_outreach_problems(context, content.body))
-    if context.kind is ActionKind.THANKYOU and not re.search(
-        r"next step", content.body, re.IGNORECASE
-    ):
-        problems.append("does not ask about next steps")
+    if context.kind in {ActionKind.OUTREACH, ActionKind.THANKYOU}:
+        if not _THANKS.search(body):
+            problems.append("does not thank the reader")
+        if not _INTEREST.search(body):
+            problems.append('does not express interest in the role (e.g. "I am interested in")')
+    if context.kind is ActionKind.THANKYOU:
+        problems.extend(_thankyou_problems(context, content.body, questions))
     return problems
 
 
 def _own_words(context: RenderContext, content: DraftContent) -> str:
-    """The draft's text without names taken from the invitation ("Babylon Health" is fine)."""
+    """The draft's text without names and facts it did not choose: the company, role and
+    title from the invitation ("Babylon Health" is fine), the recipient's name and the
+    profile's highlights ("built a payment platform" is the user's own fact, not pay talk).
+    """
     text = f"{content.subject}\n{content.body}"
     interview = context.interview
-    for name in (interview.company, interview.role, interview.event.title):
+    names = (
+        interview.company,
+        interview.role,
+        interview.event.title,
+        display_name(context.recipient),
+        *context.highlights,
+    )
+    for name in sorted(names, key=len, reverse=True):
         if name.strip():
-            text = re.sub(re.escape(name.strip()), " ", text, flags=re.IGNORECASE)
+            text = re.sub(_loose(name), " ", text, flags=re.IGNORECASE)
     return text
+
+
+def _loose(phrase: str) -> str:
+    """A pattern for ``phrase`` that also matches it re-wrapped across lines."""
+    return r"\s+".join(re.escape(word) for word in phrase.split())
+
+
+def _thankyou_problems(context: RenderContext, body: str, questions: list[str]) -> list[str]:
+    problems: list[str] = []
+    if context.highlights and not any(
+        re.search(_loose(h), body, re.IGNORECASE) for h in context.highlights if h.strip()
+    ):
+        listed = ", ".join(f'"{h}"' for h in context.highlights)
+        problems.append(f"does not mention a qualification from your profile highlights ({listed})")
+    if not any(_NEXT_STEPS.search(q) for q in questions):
+        problems.append("does not ask about the next steps (as a question ending in ?)")
+    if not any(_TIMELINE.search(q) for q in questions):
+        problems.append("does not ask about the timeline (as a question ending in ?)")
+    return problems
 
 
 def _outreach_problems(context: RenderContext, body: str) -> list[str]:

@@ -172,6 +172,25 @@ class LocalMailbox:
                         found.setdefault(message.message_id or str(entry.path), message)
         return sorted(found.values(), key=lambda m: m.date)
 
+    def thread_messages(
+        self, message_id: str, thread_id: str | None, since: datetime
+    ) -> list[MailMessage]:
+        """Received and sent messages since ``since`` that refer to ``message_id``.
+
+        Maildir has no thread ids; threads are followed through In-Reply-To/References.
+        """
+        wanted = normalize_message_id(message_id)
+        found: dict[str, MailMessage] = {}
+        for folder, kind in self._reading_folders():
+            with _io_errors(folder):
+                for entry in _entries(folder):
+                    message = None if entry.trashed else _mail_message(entry, kind)
+                    if message is None or message.date < since:
+                        continue
+                    if wanted in (message.in_reply_to, *message.references):
+                        found.setdefault(message.message_id or str(entry.path), message)
+        return sorted(found.values(), key=lambda m: m.date)
+
     def _reading_folders(self) -> list[tuple[Path, str]]:
         """The sent folder, then the inbox and its Maildir++ folders of received mail."""
         with _io_errors(self.root):

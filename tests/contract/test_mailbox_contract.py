@@ -221,6 +221,23 @@ def test_messages_with_filters_by_address_and_date(harness: Harness) -> None:
     assert ("Subject", "Re: interview") in reply.headers
 
 
+def test_thread_messages_follow_in_reply_to_and_references(harness: Harness) -> None:
+    since = datetime(2025, 3, 1, tzinfo=UTC)
+    direct = mail("rita@acme.example", "ada@example.org", since, "<r1@acme>")
+    direct["In-Reply-To"] = "<root@example.org>"
+    deeper = mail("sam@other.example", "ada@example.org", since + timedelta(hours=1), "<r2@acme>")
+    deeper["In-Reply-To"] = "<r1@acme>"
+    deeper["References"] = "<root@example.org> <r1@acme>"
+    early = mail("rita@acme.example", "ada@example.org", since - timedelta(hours=1), "<r0@acme>")
+    early["In-Reply-To"] = "<root@example.org>"
+    unrelated = mail("rita@acme.example", "ada@example.org", since, "<x@acme>")
+    for message in (direct, deeper, early, unrelated):
+        harness.deliver(message)
+    found = harness.mailbox.thread_messages("<root@example.org>", None, since)
+    assert [m.message_id for m in found] == ["<r1@acme>", "<r2@acme>"]
+    assert harness.mailbox.thread_messages("<nothing@example.org>", None, since) == []
+
+
 def test_sent_drafts_count_among_messages_with(harness: Harness) -> None:
     ref = harness.mailbox.create_draft(draft())
     assert harness.mailbox.messages_with("ivan@acme.example", NOW) == []

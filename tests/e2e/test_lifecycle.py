@@ -7,11 +7,13 @@ import email.policy
 import shutil
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from daemon.domain.model import ActionState
 from daemon.store.repository import Store
+from tests.e2e.conftest import USER as USER_ADDRESS
 from tests.e2e.conftest import World
 
 # Thursday 10 December 2026, 14:00 London (GMT = UTC in winter).
@@ -309,3 +311,153 @@ def test_a_crash_between_creating_a_draft_and_recording_it_never_duplicates(
         assert world.run("once", at=WINDOW_OPENS + timedelta(minutes=minutes)).code == 0
     assert len(world.draft_paths()) == 1
     assert only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]["state"] == "drafted"
+
+
+def send_outreach(world: World, *, new_message_id: str | None = None) -> str:
+    """Move the outreach draft to Sent as a mail client does; returns the sent Message-ID."""
+    (path,) = world.draft_paths()
+    raw = path.read_text()
+    if new_message_id:
+        old = email.message_from_string(raw)["Message-ID"]
+        raw = raw.replace(old, new_message_id)
+    target = world.maildir / ".Sent" / "cur" / path.name.replace(":2,D", ":2,S")
+    target.write_text(raw)
+    path.unlink()
+    message_id: str = email.message_from_string(raw)["Message-ID"]
+    return message_id
+
+
+def deliver(world: World, name: str, headers: str, body: str = "Thanks!\n") -> None:
+    (world.maildir / "new" / name).write_text(headers.strip() + "\n\n" + body)
+
+
+def test_a_draft_sent_under_a_new_message_id_counts_as_sent(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    send_outreach(world, new_message_id="<rewritten-by-client@example.org>")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    outreach = only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]
+    assert outreach["state"] == "sent"
+
+
+@pytest.mark.parametrize(
+    ("headers", "counts"),
+    [
+        ("From: Lee <lee@acme.com>\nSubject: Re: Our interview", True),  # someone else, in thread
+        ("From: Jane Doe <jane.doe@acme.com>\nSubject: Automatic reply: Our interview", False),
+        ("From: Jane Doe <jane.doe@acme.com>\nSubject: Re: x\nAuto-Submitted: auto-replied", False),
+        ("From: Jane Doe <jane.doe@acme.com>\nSubject: Re: x\nX-Autoreply: yes", False),
+        ("From: Jane Doe <jane.doe@acme.com>\nSubject: Re: x\nPrecedence: bulk", False),
+        ("From: MAILER-DAEMON@mx.acme.com\nSubject: Undelivered Mail Returned to Sender", False),
+    ],
+)
+def test_only_human_replies_stop_the_followup(world: World, headers: str, counts: bool) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    message_id = send_outreach(world)
+    deliver(
+        world,
+        "incoming.eml",
+        f"{headers}\nTo: {USER_ADDRESS}\nIn-Reply-To: {message_id}\n"
+        "Date: Mon, 07 Dec 2026 12:00:00 +0000\nMessage-ID: <in1@acme.com>",
+    )
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=25))
+    followup = only(world.status(at=WINDOW_OPENS))["actions"]["followup"]
+    if counts:
+        assert (followup["state"], followup["reason"]) == ("skipped", "replied")
+        assert world.draft_paths() == []
+    else:
+        assert followup["state"] == "drafted"
+        assert len(world.draft_paths()) == 1
+
+
+def test_a_reply_in_a_new_thread_from_the_interviewer_counts(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    send_outreach(world)
+    deliver(
+        world,
+        "fresh.eml",
+        f"From: Raj Patel <raj@acme.com>\nTo: {USER_ADDRESS}\nSubject: Tomorrow\n"
+        "Date: Mon, 07 Dec 2026 16:00:00 +0000\nMessage-ID: <fresh@acme.com>",
+    )
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=25))
+    assert world.draft_paths() == []
+    explained = world.run("explain", only(world.status(at=START))["id"], at=START)
+    assert "raj@acme.com wrote in a new thread" in explained.out
+
+
+def test_already_in_touch_skips_the_outreach_but_not_the_thanks(world: World) -> None:
+    interview(world)
+    for day in range(4):
+        deliver(
+            world,
+            f"earlier{day}.eml",
+            f"From: Jane Doe <jane.doe@acme.com>\nTo: {USER_ADDRESS}\nSubject: Scheduling\n"
+            f"Date: Mon, 0{day + 1} Dec 2026 10:00:00 +0000\nMessage-ID: <e{day}@acme.com>",
+        )
+    world.run("once", at=WINDOW_OPENS)
+    assert world.draft_paths() == []
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["skip_reason"] == "already_in_touch"
+    explained = world.run("explain", item["id"], at=WINDOW_OPENS)
+    assert "4 messages with the interviewers in the last 30 days" in explained.out
+    world.run("once", at=START + timedelta(hours=2))
+    assert len(world.draft_paths()) == 2
+
+
+def test_the_same_invitation_in_two_accounts_is_one_interview(world: World) -> None:
+    second_calendar = world.root / "work-calendar"
+    second_mail = world.root / "WorkMail"
+    second_calendar.mkdir()
+    for sub in ("cur", "new", "tmp"):
+        (second_mail / sub).mkdir(parents=True)
+    with world.config.open("a") as config:
+        config.write(
+            f'\n[[accounts]]\nname = "work"\nprovider = "local"\naddress = "ada@work.example"\n'
+            f'calendar = "{second_calendar}"\nmaildir = "{second_mail}"\n'
+        )
+    interview(world)
+    (second_calendar / "acme-1.ics").write_bytes((world.calendar / "acme-1.ics").read_bytes())
+    world.run("once", at=WINDOW_OPENS)
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    assert len(world.status(at=WINDOW_OPENS)["interviews"]) == 1
+    assert len(world.draft_paths()) == 1
+    assert not (second_mail / ".Drafts" / "cur").exists() or not list(
+        (second_mail / ".Drafts" / "cur").iterdir()
+    )
+
+
+def test_an_all_day_interview_day_is_not_a_timed_interview(world: World) -> None:
+    cal = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:allday\r\n"
+        "DTSTAMP:20261101T000000Z\r\nDTSTART;VALUE=DATE:20261210\r\nDTEND;VALUE=DATE:20261211\r\n"
+        "SUMMARY:Interview with Acme\r\nORGANIZER;CN=Jane:mailto:jane.doe@acme.com\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    (world.calendar / "allday.ics").write_text(cal)
+    world.run("once", at=WINDOW_OPENS)
+    assert world.status(at=WINDOW_OPENS) == {"interviews": []}
+
+
+def test_an_invitation_in_another_zone_is_drafted_in_the_users_zone(world: World) -> None:
+    new_york = ZoneInfo("America/New_York")
+    world.add_event(
+        "ny", "Acme – Technical interview (Senior Backend Engineer)",
+        datetime(2026, 12, 10, 9, 0, tzinfo=new_york),
+    )  # fmt: skip
+    world.run("once", at=WINDOW_OPENS)
+    (draft,) = world.drafts()
+    assert "Thursday, 10 December 2026 at 14:00 GMT" in body_of(draft)
+
+
+def test_an_interview_across_midnight_and_a_dst_change(world: World) -> None:
+    # Saturday 24 October 2026 23:30 BST, ending after midnight; clocks go back on the 25th.
+    start = datetime(2026, 10, 24, 22, 30, tzinfo=UTC)
+    world.add_event("late", "Acme – Final round interview", start, minutes=90)
+    world.run("once", at=datetime(2026, 10, 21, 8, 0, tzinfo=UTC))  # Wednesday 09:00 BST
+    (draft,) = world.drafts()
+    assert "Saturday, 24 October 2026 at 23:30 BST" in body_of(draft)
+    world.run("once", at=datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    thankyou = only(world.status(at=start))["actions"]["thankyou"][0]
+    assert thankyou["due_at"] == "2026-10-26T09:00:00+00:00"  # Monday 09:00 GMT

@@ -139,6 +139,19 @@ class MemoryMailbox:
                 found.setdefault(message.message_id or f"#{index}", message)
         return sorted(found.values(), key=lambda m: m.date)
 
+    def thread_messages(
+        self, message_id: str, thread_id: str | None, since: datetime
+    ) -> list[MailMessage]:
+        """Sent and received messages since ``since`` replying to ``message_id``."""
+        wanted = normalize_message_id(message_id)
+        found: dict[str, MailMessage] = {}
+        stored = [(m, "sent") for m in self.sent] + [(m, "inbox") for m in self.inbox]
+        for index, (raw, folder) in enumerate(stored):
+            message = _mail_message(raw, folder)
+            if message.date >= since and wanted in (message.in_reply_to, *message.references):
+                found.setdefault(message.message_id or f"#{index}", message)
+        return sorted(found.values(), key=lambda m: m.date)
+
     def _find(self, ref: DraftRef) -> str | None:
         if ref.draft_id in self.drafts:
             return ref.draft_id
