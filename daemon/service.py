@@ -205,8 +205,11 @@ def _sync_calendar(
             continue  # the same invitation in another account: one interview, first one wins
         seen.add(interview.id)
         store.save_interview(interview, now)
-    for interview_id in changes.removed:
-        _mark_removed(store, tracked.get(interview_id), now)
+    by_source = {
+        t.interview.event.source_id: t for t in tracked.values() if t.interview.event.source_id
+    }
+    for source_id in changes.removed:
+        _mark_removed(store, by_source.get(source_id), now)
     if changes.complete:
         for interview_id, item in tracked.items():
             in_window = start <= item.interview.start < end

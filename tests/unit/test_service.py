@@ -1,0 +1,104 @@
+"""One pass with an incremental calendar: cursors persisted, removals by source id, expiry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from daemon.config import LocalAccount, parse_config
+from daemon.domain.model import CalendarEvent, Participant
+from daemon.errors import CursorExpired, TransientError
+from daemon.ports import CalendarChanges
+from daemon.service import Account, run_pass
+from daemon.store.repository import Store
+from tests.fakes.memory import MemoryMailbox
+
+NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
+EVENT = CalendarEvent(
+    uid="u1",
+    title="Acme – Technical interview",
+    start=NOW + timedelta(days=3),
+    end=NOW + timedelta(days=3, hours=1),
+    organizer=Participant("jane@acme.com", "Jane Doe"),
+    attendees=(Participant("ada@example.org"),),
+    source_id="google-event-1",
+)
+
+
+class IncrementalCalendar:
+    """A calendar with sync tokens, scripted per cursor."""
+
+    def __init__(self) -> None:
+        self.calls: list[str | None] = []
+        self.expire: set[str] = set()
+        self.fail = False
+
+    def changes(
+        self, cursor: str | None, window_start: datetime, window_end: datetime
+    ) -> CalendarChanges:
+        self.calls.append(cursor)
+        if self.fail:
+            raise TransientError("calendar answered 503", "inc")
+        if cursor in self.expire:
+            raise CursorExpired("sync token expired", "inc")
+        if cursor is None:
+            return CalendarChanges((EVENT,), complete=True, cursor="c1")
+        if cursor == "c1":
+            return CalendarChanges((), complete=False, removed=("google-event-1",), cursor="c2")
+        return CalendarChanges((), complete=False, cursor=cursor)
+
+
+def setup(tmp_path: Path) -> tuple[object, Store, IncrementalCalendar, Account]:
+    (tmp_path / "cal").mkdir()
+    (tmp_path / "mail").mkdir()
+    config = parse_config(
+        {
+            "profile": {"name": "Ada Lovelace", "timezone": "Europe/London"},
+            "accounts": [{"name": "inc", "provider": "local", "address": "ada@example.org",
+                          "calendar": "cal", "maildir": "mail"}],
+        },
+        base_dir=tmp_path,
+        env={"TZ": "UTC"},
+    )  # fmt: skip
+    assert isinstance(config.accounts[0], LocalAccount)
+    calendar = IncrementalCalendar()
+    account = Account("inc", "google", calendar, MemoryMailbox("ada@example.org"))
+    return config, Store(f"sqlite:///{tmp_path / 'db.sqlite'}"), calendar, account
+
+
+def test_cursor_is_kept_and_removals_are_matched_by_source_id(tmp_path: Path) -> None:
+    config, store, calendar, account = setup(tmp_path)
+    run_pass(config, store, [account], NOW)  # type: ignore[arg-type]
+    state = store.account_state("inc")
+    assert state is not None and state.calendar_cursor == "c1"
+    (tracked,) = store.interviews()
+    assert tracked.interview.skip_reason is None
+    run_pass(config, store, [account], NOW + timedelta(minutes=5))  # type: ignore[arg-type]
+    assert calendar.calls == [None, "c1"]
+    (tracked,) = store.interviews()
+    assert tracked.gone and tracked.interview.skip_reason is not None
+    assert tracked.interview.skip_reason.value == "cancelled"
+    state = store.account_state("inc")
+    assert state is not None and state.calendar_cursor == "c2"
+
+
+def test_an_expired_cursor_means_a_full_resync(tmp_path: Path) -> None:
+    config, store, calendar, account = setup(tmp_path)
+    run_pass(config, store, [account], NOW)  # type: ignore[arg-type]
+    calendar.expire.add("c1")
+    run_pass(config, store, [account], NOW + timedelta(minutes=5))  # type: ignore[arg-type]
+    assert calendar.calls == [None, "c1", None]
+    (tracked,) = store.interviews()
+    assert not tracked.gone
+
+
+def test_a_failing_account_is_recorded_and_the_cursor_kept(tmp_path: Path) -> None:
+    config, store, calendar, account = setup(tmp_path)
+    run_pass(config, store, [account], NOW)  # type: ignore[arg-type]
+    calendar.fail = True
+    report = run_pass(config, store, [account], NOW + timedelta(minutes=5))  # type: ignore[arg-type]
+    assert report.failed
+    state = store.account_state("inc")
+    assert state is not None
+    assert state.calendar_cursor == "c1" and state.last_error == "calendar answered 503"
+    assert state.last_success_at == NOW
