@@ -23,6 +23,7 @@ from daemon.errors import ConfigError, OutreachError, UserError
 from daemon.report import explain, status_json, status_table
 from daemon.service import PassReport, run_pass
 from daemon.store.repository import Store
+from daemon.template_check import check_templates, format_report
 
 Clock = Callable[[], datetime]
 
@@ -51,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         "explain", help="why an interview and its actions are as they are"
     )
     explain_cmd.add_argument("id", help="an interview id from `status` (a unique prefix is enough)")
+    templates = commands.add_parser("templates", help="check your own draft templates")
+    templates_commands = templates.add_subparsers(
+        dest="templates_command", metavar="ACTION", required=True
+    )
+    templates_commands.add_parser(
+        "check",
+        help="render your templates against sample interviews and report every rule they break",
+    )
     demo = commands.add_parser("demo", help="try it on a sample calendar and Maildir")
     demo.add_argument(
         "--dir", type=Path, help="where to build the sample (default: the user data dir)"
@@ -108,6 +117,8 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
         return cmd_once(config, clock)
     if args.command == "status":
         return cmd_status(config, as_json=args.json)
+    if args.command == "templates":
+        return cmd_templates_check(config)
     return cmd_explain(config, args.id)
 
 
@@ -146,6 +157,13 @@ def cmd_status(config: Config, *, as_json: bool) -> int:
     else:
         print(status_table(tracked, accounts, tz))
     return EXIT_OK
+
+
+def cmd_templates_check(config: Config) -> int:
+    """Render the user's templates against sample interviews; exit 1 on any problem."""
+    report = check_templates(config.templates_dir, config.profile, config.rules)
+    print(format_report(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_explain(config: Config, interview_id: str) -> int:

@@ -48,7 +48,7 @@ _NEXT_STEPS = re.compile(
 )
 _TIMELINE = re.compile(
     r"\b(timeline|time ?frame|timescales?|timing|how long|by when)\b|"
-    r"\bwhen (i|we) (might|may|can|could|should|will|would) (expect to )?hear\b",
+    r"\bwhen\b.*\b(hear|decision|decide|expect)",
     re.IGNORECASE,
 )
 _SIGN_OFFS = re.compile(
