@@ -50,11 +50,30 @@ class CalendarSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class MailChanges:
+    """Which threads changed in a mailbox since ``cursor`` (Gmail history, Graph delta).
+
+    ``threads`` is ``None`` when the provider cannot tell (no cursor yet, cursor expired,
+    or a provider without change tracking): then anything may have changed.
+    """
+
+    threads: frozenset[str] | None
+    cursor: str | None = None
+
+
 class Mailbox(Protocol):
     """The user's mailbox: drafts are written here and sent mail and replies read."""
 
     def address(self) -> str:
         """The mailbox owner's address, lower case."""
+        ...
+
+    def changes(self, cursor: str | None) -> MailChanges:
+        """The threads changed since ``cursor`` and the cursor to pass next time.
+
+        An expired cursor is not an error: the answer is then ``threads=None``.
+        """
         ...
 
     def create_draft(self, draft: DraftMessage) -> DraftRef:

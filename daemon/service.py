@@ -134,8 +134,8 @@ def run_pass(
         report.accounts.append(account_report)
         try:
             _sync_calendar(config, store, account, user, now, account_report)
-            _act(store, account, user, context, now, account_report)
-            _save_state(store, account, now, error=None)
+            mail_cursor = _act(store, account, user, context, now, account_report)
+            _save_state(store, account, now, error=None, mail_cursor=mail_cursor)
         except ProviderError as error:
             account_report.error = str(error)
             log.warning("account %s: %s", account.name, error)
@@ -156,8 +156,15 @@ def _record_failure(store: Store, missing: Unavailable, now: datetime) -> None:
 
 
 def _save_state(
-    store: Store, account: Account, now: datetime, *, error: str | None, needs_auth: bool = False
+    store: Store,
+    account: Account,
+    now: datetime,
+    *,
+    error: str | None,
+    needs_auth: bool = False,
+    mail_cursor: str | None = None,
 ) -> None:
+    """Record how the pass went; a new mail cursor only after a successful pass."""
     previous = store.account_state(account.name)
     try:
         address = account.mailbox.address()
@@ -168,7 +175,7 @@ def _save_state(
         provider=account.provider,
         address=address,
         calendar_cursor=previous.calendar_cursor if previous else None,
-        mail_cursor=previous.mail_cursor if previous else None,
+        mail_cursor=mail_cursor or (previous.mail_cursor if previous else None),
         last_pass_at=now,
         last_success_at=now if error is None else (previous.last_success_at if previous else None),
         last_error=error,
@@ -241,7 +248,10 @@ def _act(
     context: PlanContext,
     now: datetime,
     report: AccountReport,
-) -> None:
+) -> str | None:
+    """Plan and execute every tracked interview of ``account``; returns the new mail cursor."""
+    previous = store.account_state(account.name)
+    changes = account.mailbox.changes(previous.mail_cursor if previous else None)
     sender = Address(account.mailbox.address(), user.name)
     executor = Executor(store, account.mailbox, account.name, sender, now)
     for tracked in store.interviews():
@@ -250,7 +260,7 @@ def _act(
         if tracked.actions and all(a.state.final for a in tracked.actions):
             continue
         report.interviews += 1
-        facts = gather_facts(account.mailbox, tracked, user, context, now)
+        facts = gather_facts(account.mailbox, tracked, user, context, now, changes.threads)
         result = plan(tracked.interview, tracked.actions, facts, context, now)
         for decision in result.decisions:
             executor.apply(tracked.interview, decision)
@@ -263,6 +273,7 @@ def _act(
             )
             store.save_interview(updated, now)
     report.tally = executor.tally
+    return changes.cursor
 
 
 def gather_facts(
@@ -271,11 +282,20 @@ def gather_facts(
     user: UserIdentity,
     context: PlanContext,
     now: datetime,
+    changed_threads: frozenset[str] | None = None,
 ) -> MailboxFacts:
-    """Ask the mailbox what planning needs to know about this interview, and nothing more."""
+    """Ask the mailbox what planning needs to know about this interview, and nothing more.
+
+    ``changed_threads`` (from ``Mailbox.changes``) spares questions about threads that did
+    not change since the last pass; ``None`` means anything may have changed.
+    """
     drafts: dict[Slot, DraftObservation] = {}
     for record in tracked.actions:
-        observation = _observe_draft(mailbox, record, _recipient(tracked.interview, record))
+        observation: DraftObservation | None
+        if _unchanged(record, changed_threads):
+            observation = _as_last_seen(record)
+        else:
+            observation = _observe_draft(mailbox, record, _recipient(tracked.interview, record))
         if observation is not None:
             drafts[record.slot] = observation
     records = {r.slot: r for r in tracked.actions}
@@ -290,11 +310,27 @@ def gather_facts(
             outreach, state=ActionState.SENT, sent_at=sent.date if sent else now,
             message_id=sent.message_id if sent else outreach.message_id,
         )  # fmt: skip
+    quiet = changed_threads is not None and not changed_threads
     return MailboxFacts(
         drafts=drafts,
-        reply=_reply(mailbox, tracked.interview, outreach, records, user),
+        reply=None if quiet else _reply(mailbox, tracked.interview, outreach, records, user),
         in_touch=_in_touch(mailbox, tracked.interview, outreach, records, context, now),
     )
+
+
+def _unchanged(record: ActionRecord, changed_threads: frozenset[str] | None) -> bool:
+    """Whether the mailbox said nothing happened in this drafted action's thread."""
+    return (
+        changed_threads is not None
+        and record.state is ActionState.DRAFTED
+        and record.thread_id is not None
+        and record.thread_id not in changed_threads
+    )
+
+
+def _as_last_seen(record: ActionRecord) -> DraftObservation:
+    status = DraftStatus.EDITED if record.edited else DraftStatus.UNTOUCHED
+    return DraftObservation(status, ref=record.ref)
 
 
 def _recipient(interview: Interview, record: ActionRecord) -> str:

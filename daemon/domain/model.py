@@ -260,6 +260,7 @@ class ActionRecord:
     drafted_at: datetime | None = None
     sent_at: datetime | None = None
     drafted_for: datetime | None = None  # the interview start the draft was written for
+    edited: bool = False  # the user changed the draft (seen once, remembered for good)
 
     @property
     def slot(self) -> tuple[ActionKind, str]:

@@ -315,6 +315,8 @@ class _Planner:
         if record.state is not ActionState.DRAFTED:
             return record
         status = self._observed(record)
+        if status is DraftStatus.EDITED and not record.edited:
+            record = self._keep(replace(record, edited=True))
         if status is DraftStatus.SENT:
             return self._mark_sent(record)
         if status is DraftStatus.GONE:

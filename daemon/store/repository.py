@@ -233,6 +233,7 @@ class Store:
             "drafted_at": record.drafted_at,
             "sent_at": record.sent_at,
             "drafted_for": record.drafted_for,
+            "edited": record.edited,
             "updated_at": now,
         }
         try:
@@ -423,6 +424,7 @@ def _action(row: ActionRow) -> ActionRecord:
         drafted_at=row.drafted_at,
         sent_at=row.sent_at,
         drafted_for=row.drafted_for,
+        edited=row.edited,
     )
 
 

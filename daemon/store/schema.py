@@ -119,6 +119,7 @@ class ActionRow(Base):
     drafted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     drafted_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    edited: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -27,6 +27,7 @@ from daemon.domain.mime import (
 )
 from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import ProviderError, SourceUnreadable
+from daemon.ports import MailChanges
 
 _POLICY = email.policy.default
 _INFO = ":2,"
@@ -86,6 +87,10 @@ class LocalMailbox:
     def address(self) -> str:
         """The mailbox owner's address, lower case."""
         return self._address
+
+    def changes(self, cursor: str | None) -> MailChanges:
+        """Files can change without a trace: every pass looks at everything."""
+        return MailChanges(threads=None)
 
     def create_draft(self, draft: DraftMessage) -> DraftRef:
         """Write ``draft`` into the drafts folder's ``cur/`` with the flag ``D``."""

@@ -20,7 +20,7 @@ from daemon.domain.mime import (
 )
 from daemon.domain.model import CalendarEvent, DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import ProviderError
-from daemon.ports import CalendarChanges
+from daemon.ports import CalendarChanges, MailChanges
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -80,6 +80,10 @@ class MemoryMailbox:
     def address(self) -> str:
         """The mailbox owner's address, lower case."""
         return self._address
+
+    def changes(self, cursor: str | None) -> MailChanges:
+        """Files can change without a trace: every pass looks at everything."""
+        return MailChanges(threads=None)
 
     def create_draft(self, draft: DraftMessage) -> DraftRef:
         """Store ``draft`` under a new id."""

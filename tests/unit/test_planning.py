@@ -213,12 +213,13 @@ def test_an_edited_draft_is_never_rewritten() -> None:
     )
     result = plan(moved, (drafted(),), observe(DraftStatus.EDITED), CONTEXT, OPENS)
     assert not any(isinstance(d, UpdateDraft | DeleteDraft | CreateDraft) for d in result.decisions)
-    (note,) = [
-        d
+    notes = [
+        d.record
         for d in result.decisions
         if isinstance(d, Record) and d.record.kind is ActionKind.OUTREACH
     ]
-    assert "mentions the old time" in note.record.detail
+    assert notes and all(n.edited for n in notes)
+    assert "mentions the old time" in notes[-1].detail
 
 
 def sent_message(at: datetime) -> MailMessage:

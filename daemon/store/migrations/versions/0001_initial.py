@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("drafted_at", _utc(), nullable=True),
         sa.Column("sent_at", _utc(), nullable=True),
         sa.Column("drafted_for", _utc(), nullable=True),
+        sa.Column("edited", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("updated_at", _utc(), nullable=False),
         sa.ForeignKeyConstraint(
             ["interview_id"], ["interviews.id"], name="fk_actions_interview_id_interviews"
