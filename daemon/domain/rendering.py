@@ -214,7 +214,8 @@ def _own_words(context: RenderContext, content: DraftContent) -> str:
     )
     for name in sorted(names, key=len, reverse=True):
         if name.strip():
-            text = re.sub(_loose(name), " ", text, flags=re.IGNORECASE)
+            # Whole words only: removing the name "Hank" must not turn "Thank you" into "T you".
+            text = re.sub(rf"(?<!\w){_loose(name)}(?!\w)", " ", text, flags=re.IGNORECASE)
     return text
 
 

@@ -4,13 +4,15 @@ and each way a custom template can break the rules is reported as one clear line
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from daemon.config import Profile
-from daemon.domain.model import ActionKind, DraftContent, Participant
+from daemon.domain.interviews import recognize
+from daemon.domain.model import ActionKind, CalendarEvent, DraftContent, Participant, UserIdentity
 from daemon.domain.rendering import RenderContext, Renderer, _variables, content_problems
 from daemon.domain.rules import Rules
 from daemon.template_check import (
@@ -394,4 +396,24 @@ def test_a_recipient_named_like_a_banned_word_is_fine() -> None:
     context = RenderContext(ActionKind.OUTREACH, recipient, interview, "Ada", "Ada", (), LONDON)
     content = Renderer(None).render_unchecked(context)
     assert "Dear Kai Hey," in content.body
+    assert content_problems(context, content) == []
+
+
+def test_a_name_inside_a_word_is_not_removed_before_the_checks() -> None:
+    """Regression: the recipient "Hank" once hid the "Thank" of "Thank you"."""
+    london = ZoneInfo("Europe/London")
+    start = datetime(2026, 12, 10, 10, tzinfo=UTC)
+    event = CalendarEvent(
+        uid="h", title="Interview with Globex", start=start, end=start + timedelta(hours=1),
+        organizer=Participant("hank@globex.com", "Hank"),
+    )  # fmt: skip
+    interview = recognize(
+        event, account="a", user=UserIdentity("Ada", frozenset({"a@x.org"}), london), rules=Rules()
+    )
+    assert interview is not None and interview.primary_contact is not None
+    context = RenderContext(
+        kind=ActionKind.OUTREACH, recipient=interview.primary_contact, interview=interview,
+        user_name="Ada", signature="Ada", highlights=(), timezone=london,
+    )  # fmt: skip
+    content = Renderer(None).render_unchecked(context)
     assert content_problems(context, content) == []
