@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from daemon.config import AccountConfig, Config, LocalAccount
-from daemon.errors import ProviderError
+from daemon.config import AccountConfig, Config, GoogleAccount, LocalAccount
+from daemon.domain.model import UserIdentity
+from daemon.errors import AuthorizationNeeded, ProviderError, UserError
+from daemon.secrets import TokenStore
 from daemon.service import Account, Unavailable, user_identity
+from providers import google
 from providers.local import LocalCalendar, LocalMailbox
 
 
@@ -17,30 +20,44 @@ class OpenedAccounts:
     accounts: list[Account] = field(default_factory=list)
     unavailable: list[Unavailable] = field(default_factory=list)
 
+    def close(self) -> None:
+        """Release every opened account's connections."""
+        for account in self.accounts:
+            account.close()
 
-def open_accounts(config: Config) -> OpenedAccounts:
+
+def open_accounts(config: Config, tokens: TokenStore | None = None) -> OpenedAccounts:
     """Open the providers of every configured account; one failure never stops the others."""
+    tokens = tokens or TokenStore()
+    user = user_identity(config)
     opened = OpenedAccounts()
     for account in config.accounts:
         try:
-            opened.accounts.append(_open(account, config))
-        except ProviderError as error:
+            opened.accounts.append(_open(account, user, tokens))
+        except AuthorizationNeeded as error:
+            opened.unavailable.append(
+                Unavailable(account.name, account.provider, str(error), needs_auth=True)
+            )
+        except (ProviderError, UserError) as error:
             opened.unavailable.append(Unavailable(account.name, account.provider, str(error)))
     return opened
 
 
-def _open(account: AccountConfig, config: Config) -> Account:
-    if not isinstance(account, LocalAccount):
-        raise ProviderError(
-            f"{account.provider} accounts are not supported by this version yet; "
-            "use a local account (vdir + Maildir) for now",
-            account.name,
+def _open(account: AccountConfig, user: UserIdentity, tokens: TokenStore) -> Account:
+    if isinstance(account, LocalAccount):
+        return Account(
+            name=account.name,
+            provider="local",
+            calendar=LocalCalendar(account.calendar, user, name=account.name),
+            mailbox=LocalMailbox(
+                account.address, account.maildir, drafts=account.drafts, sent=account.sent
+            ),
         )
-    return Account(
-        name=account.name,
-        provider="local",
-        calendar=LocalCalendar(account.calendar, user_identity(config), name=account.name),
-        mailbox=LocalMailbox(
-            account.address, account.maildir, drafts=account.drafts, sent=account.sent
-        ),
+    if isinstance(account, GoogleAccount):
+        connection = google.connect(account, user, tokens)
+        return Account(
+            account.name, "google", connection.calendar, connection.mailbox, connection.close
+        )
+    raise ProviderError(
+        f"{account.provider} accounts are not supported by this version yet", account.name
     )

@@ -12,18 +12,21 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from daemon import __version__
 from daemon.accounts import open_accounts
-from daemon.config import Config, load_config
+from daemon.config import Config, GoogleAccount, LocalAccount, load_config
 from daemon.demo import run_demo
 from daemon.errors import ConfigError, OutreachError, UserError
 from daemon.report import explain, status_json, status_table
+from daemon.secrets import TokenStore
 from daemon.service import PassReport, run_pass
-from daemon.store.repository import Store
+from daemon.store.repository import AccountState, Store
 from daemon.template_check import check_templates, format_report
+from providers import google
 
 Clock = Callable[[], datetime]
 
@@ -52,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
         "explain", help="why an interview and its actions are as they are"
     )
     explain_cmd.add_argument("id", help="an interview id from `status` (a unique prefix is enough)")
+    auth = commands.add_parser("auth", help="authorize one configured account, once")
+    auth.add_argument("account", help="the account's name in the configuration")
+    browser = auth.add_mutually_exclusive_group()
+    browser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the address to open instead of opening a browser",
+    )
+    browser.add_argument(
+        "--browser",
+        action="store_true",
+        help="Microsoft: sign in in a browser instead of with a device code",
+    )
     templates = commands.add_parser("templates", help="check your own draft templates")
     templates_commands = templates.add_subparsers(
         dest="templates_command", metavar="ACTION", required=True
@@ -117,6 +133,8 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
         return cmd_once(config, clock)
     if args.command == "status":
         return cmd_status(config, as_json=args.json)
+    if args.command == "auth":
+        return cmd_auth(config, args.account, no_browser=args.no_browser)
     if args.command == "templates":
         return cmd_templates_check(config)
     return cmd_explain(config, args.id)
@@ -125,8 +143,11 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
 def cmd_once(config: Config, clock: Clock) -> int:
     """One pass over every account; prints a line per account."""
     opened = open_accounts(config)
-    with Store(config.storage.url) as store:
-        report = run_pass(config, store, opened.accounts, clock(), opened.unavailable)
+    try:
+        with Store(config.storage.url) as store:
+            report = run_pass(config, store, opened.accounts, clock(), opened.unavailable)
+    finally:
+        opened.close()
     print_pass_report(report)
     return EXIT_FAILED if report.failed else EXIT_OK
 
@@ -156,6 +177,25 @@ def cmd_status(config: Config, *, as_json: bool) -> int:
         print(json.dumps(status_json(tracked, tz), indent=2, ensure_ascii=False))
     else:
         print(status_table(tracked, accounts, tz))
+    return EXIT_OK
+
+
+def cmd_auth(config: Config, name: str, *, no_browser: bool) -> int:
+    """Authorize one account and remember that it no longer needs it."""
+    account = config.account(name)
+    if isinstance(account, LocalAccount):
+        print(f"{name}: a local account reads files and needs no authorization")
+        return EXIT_OK
+    if not isinstance(account, GoogleAccount):
+        raise UserError(
+            f"account {name}: {account.provider} accounts are not supported by this version yet"
+        )
+    address = google.authorize(account, TokenStore(), open_browser=not no_browser, say=print)
+    with Store(config.storage.url) as store:
+        previous = store.account_state(name)
+        state = previous or AccountState(name=name, provider=account.provider, address=address)
+        store.save_account_state(replace(state, address=address, needs_auth=False, last_error=None))
+    print(f"{name}: authorized as {address}. Run `interview-outreach once` to look for interviews.")
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ This is the only place that wires the pure domain to providers and storage.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -54,6 +54,7 @@ class Account:
     provider: str
     calendar: CalendarSource
     mailbox: Mailbox
+    close: Callable[[], None] = lambda: None  # releases the provider's connections
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Unavailable:
     name: str
     provider: str
     error: str
+    needs_auth: bool = False
 
 
 @dataclass
@@ -127,7 +129,7 @@ def run_pass(
     for missing in unavailable:
         report.accounts.append(AccountReport(missing.name, error=missing.error))
         _record_failure(store, missing, now)
-    user = user_identity(config, [a.mailbox.address() for a in accounts])
+    user = user_identity(config, _addresses(accounts))
     context = plan_context(config)
     for account in accounts:
         account_report = AccountReport(account.name)
@@ -149,10 +151,23 @@ def run_pass(
     return report
 
 
+def _addresses(accounts: Sequence[Account]) -> list[str]:
+    """Every account's address that can be had; a failing account fails in its own turn."""
+    addresses = []
+    for account in accounts:
+        try:
+            addresses.append(account.mailbox.address())
+        except ProviderError:
+            continue
+    return addresses
+
+
 def _record_failure(store: Store, missing: Unavailable, now: datetime) -> None:
     previous = store.account_state(missing.name)
     base = previous or AccountState(name=missing.name, provider=missing.provider, address="")
-    store.save_account_state(replace(base, last_pass_at=now, last_error=missing.error))
+    store.save_account_state(
+        replace(base, last_pass_at=now, last_error=missing.error, needs_auth=missing.needs_auth)
+    )
 
 
 def _save_state(

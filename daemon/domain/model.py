@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -91,6 +91,17 @@ class CalendarEvent:
     def duration_minutes(self) -> int:
         """Length of the event in whole minutes."""
         return int((self.end - self.start).total_seconds() // 60)
+
+
+def instance_key(original_start: date | datetime) -> str:
+    """The ``instance`` of one occurrence of a recurring event, the same for every provider.
+
+    Its original start in ISO 8601 UTC (``2025-03-24T10:00:00Z``), or the date of an
+    all-day occurrence (``2025-03-24``). ``original_start`` must be timezone-aware.
+    """
+    if not isinstance(original_start, datetime):
+        return original_start.isoformat()
+    return original_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def interview_id(uid: str, instance: str = "") -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from daemon.domain.model import (
     ParticipantKind,
     Response,
     UserIdentity,
+    instance_key,
 )
 from daemon.errors import SourceUnreadable
 
@@ -187,9 +188,7 @@ def recurrence_instance(value: date | datetime, zone: ZoneInfo) -> str:
 
     ``2025-03-24T10:00:00Z`` for timed occurrences, ``2025-03-24`` for all-day ones.
     """
-    if not isinstance(value, datetime):
-        return value.isoformat()
-    return aware(value, zone).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return instance_key(aware(value, zone) if isinstance(value, datetime) else value)
 
 
 def _instance(vevent: Any, zone: ZoneInfo) -> str:

@@ -1,0 +1,202 @@
+"""Google Calendar v3 as a ``CalendarSource``: a windowed full sync, then sync tokens.
+
+The cursor is JSON holding one sync token per configured calendar. Incremental answers
+bring deleted events as ``{"id", "status": "cancelled"}``: those are reported in
+``removed`` by event id. An expired token (410) raises ``CursorExpired``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from daemon.domain.model import (
+    CalendarEvent,
+    EventStatus,
+    Participant,
+    ParticipantKind,
+    Response,
+    UserIdentity,
+    instance_key,
+)
+from daemon.errors import CursorExpired
+from daemon.ports import CalendarChanges
+from providers.google.http import Gone, GoogleHttp
+
+PAGE_SIZE = 250
+_RESPONSES = {
+    "accepted": Response.ACCEPTED,
+    "declined": Response.DECLINED,
+    "tentative": Response.TENTATIVE,
+    "needsAction": Response.NEEDS_ACTION,
+}
+
+
+class GoogleCalendar:
+    """The configured calendars of one Google account."""
+
+    def __init__(
+        self,
+        account: str,
+        http: GoogleHttp,
+        service: Any,
+        calendars: tuple[str, ...],
+        user: UserIdentity,
+    ) -> None:
+        self._account = account
+        self._http = http
+        self._events = service.events()
+        self._calendars = calendars
+        self._user = user
+
+    def changes(
+        self, cursor: str | None, window_start: datetime, window_end: datetime
+    ) -> CalendarChanges:
+        """Every event in the window (no cursor) or what changed since the cursor."""
+        tokens = _tokens(cursor)
+        incremental = bool(tokens) and all(c in tokens for c in self._calendars)
+        events: list[CalendarEvent] = []
+        removed: list[str] = []
+        new_tokens: dict[str, str] = {}
+        for calendar_id in self._calendars:
+            query: dict[str, Any] = {
+                "calendarId": calendar_id,
+                "singleEvents": True,
+                "maxResults": PAGE_SIZE,
+            }
+            if incremental:
+                query["syncToken"] = tokens[calendar_id]
+            else:
+                query.update(
+                    timeMin=_rfc3339(window_start), timeMax=_rfc3339(window_end), showDeleted=False
+                )
+            items, new_tokens[calendar_id] = self._list(query)
+            for item in items:
+                event = self._event(item, calendar_id)
+                if event is None:
+                    removed.append(str(item.get("id", "")))
+                else:
+                    events.append(event)
+        return CalendarChanges(
+            events=tuple(events),
+            complete=not incremental,
+            removed=tuple(r for r in removed if r),
+            cursor=json.dumps({"v": 1, "tokens": new_tokens}),
+        )
+
+    def _list(self, query: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+        items: list[dict[str, Any]] = []
+        page_token: str | None = None
+        while True:
+            try:
+                page = self._http.execute(self._events.list(**query, pageToken=page_token))
+            except Gone as error:
+                raise CursorExpired("the calendar sync token expired", self._account) from error
+            items.extend(i for i in page.get("items", []) if isinstance(i, dict))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return items, str(page.get("nextSyncToken", ""))
+
+    def _event(self, item: dict[str, Any], calendar_id: str) -> CalendarEvent | None:
+        """The core's view of an event resource; ``None`` for a deletion stub."""
+        start, end = item.get("start"), item.get("end")
+        if not isinstance(start, dict) or not isinstance(end, dict):
+            return None  # deleted events arrive as {"id", "status": "cancelled"}
+        tz = self._user.timezone
+        all_day = "date" in start and "dateTime" not in start
+        begins, ends = _when(start, tz), _when(end, tz)
+        organizer = _person(item.get("organizer"), organizer=True)
+        attendees = tuple(p for p in (_person(a) for a in item.get("attendees", [])) if p)
+        user_is_organizer = bool((item.get("organizer") or {}).get("self")) or (
+            organizer is not None and organizer.email in self._user.addresses
+        )
+        original = item.get("originalStartTime")
+        return CalendarEvent(
+            uid=str(item.get("iCalUID") or item.get("id")),
+            instance=instance_key(_original(original, tz))
+            if item.get("recurringEventId") and original
+            else "",
+            title=str(item.get("summary", "")),
+            description=str(item.get("description", "")),
+            location=str(item.get("location", "")),
+            start=begins,
+            end=ends if ends > begins else begins,
+            all_day=all_day,
+            organizer=organizer,
+            attendees=attendees,
+            status=EventStatus.CANCELLED
+            if item.get("status") == "cancelled"
+            else EventStatus.CONFIRMED,
+            user_response=Response.ACCEPTED if user_is_organizer else self._own_response(item),
+            user_is_organizer=user_is_organizer,
+            conference_url=_conference_url(item),
+            source_id=str(item.get("id", "")),
+            calendar=calendar_id,
+        )
+
+    def _own_response(self, item: dict[str, Any]) -> Response:
+        for attendee in item.get("attendees", []):
+            email = str(attendee.get("email", "")).lower()
+            if attendee.get("self") or email in self._user.addresses:
+                return _RESPONSES.get(str(attendee.get("responseStatus")), Response.NEEDS_ACTION)
+        return Response.NEEDS_ACTION
+
+
+def _tokens(cursor: str | None) -> dict[str, str]:
+    if not cursor:
+        return {}
+    try:
+        data = json.loads(cursor)
+    except ValueError:
+        return {}
+    tokens = data.get("tokens") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in tokens.items() if v} if isinstance(tokens, dict) else {}
+
+
+def _rfc3339(at: datetime) -> str:
+    return at.isoformat()
+
+
+def _when(value: dict[str, Any], tz: Any) -> datetime:
+    if "dateTime" in value:
+        parsed = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    day = date.fromisoformat(str(value["date"]))
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def _original(value: dict[str, Any], tz: Any) -> date | datetime:
+    if "dateTime" in value:
+        return _when(value, tz)
+    return date.fromisoformat(str(value["date"]))
+
+
+def _person(value: Any, *, organizer: bool = False) -> Participant | None:
+    if not isinstance(value, dict) or not value.get("email"):
+        return None
+    email = str(value["email"]).lower()
+    resource = bool(value.get("resource")) or email.endswith("resource.calendar.google.com")
+    group = email.endswith("group.calendar.google.com")
+    kind = (
+        ParticipantKind.RESOURCE
+        if resource
+        else ParticipantKind.GROUP
+        if group
+        else ParticipantKind.PERSON
+    )
+    return Participant(
+        email=email,
+        name=str(value.get("displayName", "")),
+        kind=kind,
+        required=organizer or not value.get("optional"),
+        response=_RESPONSES.get(str(value.get("responseStatus")), Response.NEEDS_ACTION),
+    )
+
+
+def _conference_url(item: dict[str, Any]) -> str:
+    entry_points = (item.get("conferenceData") or {}).get("entryPoints") or []
+    for entry in entry_points:
+        if isinstance(entry, dict) and entry.get("entryPointType") == "video" and entry.get("uri"):
+            return str(entry["uri"])
+    return str(item.get("hangoutLink", ""))

@@ -1,0 +1,242 @@
+"""Gmail v1 as a ``Mailbox``: drafts as raw RFC 5322 messages, history for changes.
+
+No code path here sends mail: drafts are created, updated, read and deleted, messages
+and threads are read. (``gmail.compose`` would allow sending; this module never asks.)
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from daemon.domain.mime import (
+    draft_bytes,
+    normalize_message_id,
+    parse_draft_content,
+    to_mail_message,
+)
+from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
+from daemon.errors import ProviderError
+from daemon.ports import MailChanges
+from providers.google.http import GoogleHttp, NotFound
+
+METADATA_HEADERS = [
+    "From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+    "Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence", "Content-Type",
+]  # fmt: skip
+HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class GmailMailbox:
+    """One Gmail account's drafts, sent mail and inbox."""
+
+    def __init__(
+        self, account: str, http: GoogleHttp, service: Any, known_address: str | None = None
+    ) -> None:
+        self._account = account
+        self._http = http
+        self._users = service.users()
+        self._address = known_address.lower() if known_address else None
+
+    def address(self) -> str:
+        """The account's address (asked of Gmail once, unless it was already known)."""
+        if self._address is None:
+            profile = self._http.execute(self._users.getProfile(userId="me"))
+            self._address = str(profile.get("emailAddress", "")).lower()
+        return self._address
+
+    def changes(self, cursor: str | None) -> MailChanges:
+        """Threads touched since the history id ``cursor`` (all of them when it expired)."""
+        if cursor:
+            try:
+                return self._history(cursor)
+            except NotFound:
+                pass  # history too old: start again from the current point
+        profile = self._http.execute(self._users.getProfile(userId="me"))
+        self._address = self._address or str(profile.get("emailAddress", "")).lower()
+        return MailChanges(threads=None, cursor=str(profile.get("historyId", "")) or None)
+
+    def _history(self, cursor: str) -> MailChanges:
+        threads: set[str] = set()
+        latest = cursor
+        page_token: str | None = None
+        while True:
+            page = self._http.execute(
+                self._users.history().list(
+                    userId="me", startHistoryId=cursor, historyTypes=HISTORY_TYPES,
+                    maxResults=500, pageToken=page_token,
+                )
+            )  # fmt: skip
+            for record in page.get("history", []):
+                threads.update(_thread_ids(record))
+            latest = str(page.get("historyId") or latest)
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return MailChanges(threads=frozenset(threads), cursor=latest)
+
+    def create_draft(self, draft: DraftMessage) -> DraftRef:
+        """A new draft; follow-ups carry the thread id so Gmail files them in the thread."""
+        answer = self._http.execute(
+            self._users.drafts().create(userId="me", body={"message": _message_body(draft)})
+        )
+        return _ref(answer, draft.message_id)
+
+    def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
+        """Replace the draft's message; the draft id stays, its message id changes."""
+        body = {"id": ref.draft_id, "message": _message_body(draft)}
+        try:
+            answer = self._http.execute(
+                self._users.drafts().update(userId="me", id=ref.draft_id, body=body)
+            )
+        except NotFound as error:
+            raise ProviderError("the draft to update is gone", self._account) from error
+        return _ref(answer, draft.message_id)
+
+    def delete_draft(self, ref: DraftRef) -> None:
+        """Delete the draft for good; one that is already gone is fine."""
+        try:
+            self._http.execute(self._users.drafts().delete(userId="me", id=ref.draft_id))
+        except NotFound:
+            return
+
+    def read_draft(self, ref: DraftRef) -> DraftContent | None:
+        """What the draft says now, ``None`` once it was sent or deleted."""
+        try:
+            answer = self._http.execute(
+                self._users.drafts().get(userId="me", id=ref.draft_id, format="raw")
+            )
+        except NotFound:
+            return None
+        raw = (answer.get("message") or {}).get("raw")
+        if not raw:
+            return None
+        return parse_draft_content(
+            email.message_from_bytes(_unb64(raw), policy=email.policy.default)
+        )
+
+    def find_draft(self, message_id: str) -> DraftRef | None:
+        """The draft with this Message-ID header (after a crash between create and record)."""
+        query = f"rfc822msgid:{_bare(message_id)}"
+        answer = self._http.execute(self._users.drafts().list(userId="me", q=query, maxResults=5))
+        for item in answer.get("drafts", []):
+            return _ref(item, message_id)
+        return None
+
+    def find_sent(self, ref: DraftRef) -> MailMessage | None:
+        """The sent message carrying the draft's Message-ID, if the user sent it."""
+        query = f"rfc822msgid:{_bare(ref.message_id)} in:sent"
+        answer = self._http.execute(self._users.messages().list(userId="me", q=query, maxResults=5))
+        for item in answer.get("messages", []):
+            return self._message(str(item["id"]))
+        return None
+
+    def messages_with(self, address: str, since: datetime) -> list[MailMessage]:
+        """Sent and received messages with ``address`` since ``since`` (drafts excluded)."""
+        who = address.strip().lower()
+        query = f"(from:{who} OR to:{who} OR cc:{who}) after:{int(since.timestamp())} -in:drafts"
+        found = [m for m in self._search(query) if m.date >= since]
+        return sorted(found, key=lambda m: m.date)
+
+    def thread_messages(
+        self, message_id: str, thread_id: str | None, since: datetime
+    ) -> list[MailMessage]:
+        """The messages of Gmail thread ``thread_id`` since ``since`` (drafts excluded)."""
+        if not thread_id:
+            return []
+        try:
+            answer = self._http.execute(
+                self._users.threads().get(
+                    userId="me", id=thread_id, format="metadata", metadataHeaders=METADATA_HEADERS
+                )
+            )
+        except NotFound:
+            return []
+        messages = [
+            _mail_message(m)
+            for m in answer.get("messages", [])
+            if "DRAFT" not in m.get("labelIds", [])
+        ]
+        return sorted((m for m in messages if m.date >= since), key=lambda m: m.date)
+
+    def _search(self, query: str) -> list[MailMessage]:
+        ids: list[str] = []
+        page_token: str | None = None
+        while True:
+            answer = self._http.execute(
+                self._users.messages().list(
+                    userId="me", q=query, maxResults=100, pageToken=page_token
+                )
+            )
+            ids.extend(str(m["id"]) for m in answer.get("messages", []))
+            page_token = answer.get("nextPageToken")
+            if not page_token or len(ids) >= 500:
+                break
+        return [m for m in (self._message(i) for i in ids) if m is not None]
+
+    def _message(self, message_id: str) -> MailMessage | None:
+        try:
+            answer = self._http.execute(
+                self._users.messages().get(
+                    userId="me", id=message_id, format="metadata", metadataHeaders=METADATA_HEADERS
+                )
+            )
+        except NotFound:
+            return None
+        return _mail_message(answer)
+
+
+def _message_body(draft: DraftMessage) -> dict[str, Any]:
+    body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(draft_bytes(draft)).decode("ascii")}
+    if draft.thread_id:
+        body["threadId"] = draft.thread_id
+    return body
+
+
+def _ref(answer: dict[str, Any], message_id: str) -> DraftRef:
+    message = answer.get("message") or {}
+    return DraftRef(
+        draft_id=str(answer["id"]),
+        message_id=normalize_message_id(message_id),
+        thread_id=str(message["threadId"]) if message.get("threadId") else None,
+    )
+
+
+def _mail_message(resource: dict[str, Any]) -> MailMessage:
+    headers = (resource.get("payload") or {}).get("headers") or []
+    text = "".join(
+        f"{h.get('name', '')}: {' '.join(str(h.get('value', '')).split())}\n"
+        for h in headers
+        if isinstance(h, dict) and h.get("name")
+    )
+    parsed = email.message_from_string(text + "\n", policy=email.policy.default)
+    internal = resource.get("internalDate")
+    received = datetime.fromtimestamp(int(internal) / 1000, UTC) if internal else _EPOCH
+    labels = resource.get("labelIds") or []
+    message = to_mail_message(parsed, "sent" if "SENT" in labels else "inbox", received)
+    return replace(message, thread_id=str(resource.get("threadId") or "") or None, date=received)
+
+
+def _thread_ids(record: dict[str, Any]) -> set[str]:
+    threads: set[str] = set()
+    for message in record.get("messages", []):
+        if isinstance(message, dict) and message.get("threadId"):
+            threads.add(str(message["threadId"]))
+    for key in ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved"):
+        for change in record.get(key, []):
+            message = change.get("message") if isinstance(change, dict) else None
+            if isinstance(message, dict) and message.get("threadId"):
+                threads.add(str(message["threadId"]))
+    return threads
+
+
+def _bare(message_id: str) -> str:
+    return normalize_message_id(message_id).strip("<>")
+
+
+def _unb64(data: str) -> bytes:
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))

@@ -1,0 +1,208 @@
+"""The one place where requests to Google go out: auth, timeouts, retries, error mapping.
+
+* one ``AuthorizedHttp`` per thread (httplib2 is not thread-safe);
+* a timeout on every connection;
+* 429, 5xx and 403 rate-limit answers are retried with exponential backoff and jitter,
+  honouring ``Retry-After``; network faults likewise;
+* a revoked or expired grant becomes ``AuthorizationNeeded``;
+* refreshed tokens are handed to ``on_refresh`` at once (to be saved in the keyring).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import google_auth_httplib2
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2.credentials import Credentials
+from googleapiclient.errors import HttpError
+
+from daemon.errors import AuthorizationNeeded, ProviderError, TransientError
+
+TIMEOUT_SECONDS = 30
+MAX_ATTEMPTS = 5
+MAX_WAIT_SECONDS = 60.0
+_RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"}
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class NotFound(ProviderError):
+    """Google answered 404 (a draft, message or history id that no longer exists)."""
+
+
+class Gone(ProviderError):
+    """Google answered 410 (a sync token that expired)."""
+
+
+class Executable(Protocol):
+    """A googleapiclient request: ``execute(http=..., num_retries=...)``."""
+
+    def execute(self, http: Any = ..., num_retries: int = ...) -> Any:  # pragma: no cover
+        """Send the request."""
+        ...
+
+
+class GoogleHttp:
+    """Sends googleapiclient requests for one account; count requests in ``requests_sent``."""
+
+    def __init__(
+        self,
+        account: str,
+        credentials: Credentials,
+        on_refresh: Callable[[Credentials], None],
+        *,
+        sleep: Callable[[float], None] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.account = account
+        self.credentials = credentials
+        self.requests_sent = 0
+        self._on_refresh = on_refresh
+        self._sleep = sleep or pause
+        self._jitter = jitter
+        self._local = threading.local()
+        self._token = credentials.token
+
+    def authorized_http(self) -> google_auth_httplib2.AuthorizedHttp:
+        """This thread's authorized connection (created on first use)."""
+        http = getattr(self._local, "http", None)
+        if http is None:
+            http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=new_http())
+            self._local.http = http
+        return http
+
+    def close(self) -> None:
+        """Close this thread's connections."""
+        http = getattr(self._local, "http", None)
+        if http is not None:
+            for connection in http.http.connections.values():
+                connection.close()
+            self._local.http = None
+
+    def execute(self, request: Executable) -> dict[str, Any]:
+        """Send ``request``; retries what is worth retrying, maps errors to the error tree."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                self.requests_sent += 1
+                result = request.execute(http=self.authorized_http(), num_retries=0)
+                self._saw_token()
+                return result if isinstance(result, dict) else {}
+            except HttpError as error:
+                self._saw_token()
+                wait = self._retry_wait(error, attempt)
+                if wait is None:
+                    raise self._mapped(error) from error
+            except RefreshError as error:
+                raise AuthorizationNeeded(
+                    _refresh_message(self.account, error), self.account
+                ) from error
+            except (TimeoutError, TransportError, httplib2.HttpLib2Error, OSError) as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise TransientError(
+                        f"cannot reach Google: {_short(error)}", self.account
+                    ) from error
+                wait = self._backoff(attempt)
+            self._sleep(wait)
+        raise TransientError("Google kept refusing the request; will try again later", self.account)
+
+    def _saw_token(self) -> None:
+        if self.credentials.token != self._token:
+            self._token = self.credentials.token
+            self._on_refresh(self.credentials)
+
+    def _retry_wait(self, error: HttpError, attempt: int) -> float | None:
+        status = error.resp.status
+        retryable = status in _RETRY_STATUSES or (
+            status == 403 and _reasons(error) & _RATE_LIMIT_REASONS
+        )
+        if not retryable or attempt == MAX_ATTEMPTS:
+            return None
+        retry_after = _retry_after(error)
+        return retry_after if retry_after is not None else self._backoff(attempt)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(MAX_WAIT_SECONDS, 2.0 ** (attempt - 1) + self._jitter())
+
+    def _mapped(self, error: HttpError) -> ProviderError:
+        status = error.resp.status
+        text = _message(error)
+        if status == 401:
+            return AuthorizationNeeded(
+                f"Google rejected the saved authorization; run `interview-outreach auth "
+                f"{self.account}`",
+                self.account,
+            )
+        if status == 404:
+            return NotFound(text, self.account)
+        if status == 410:
+            return Gone(text, self.account)
+        if status in _RETRY_STATUSES or (status == 403 and _reasons(error) & _RATE_LIMIT_REASONS):
+            return TransientError(
+                f"Google is busy ({status}): {text}", self.account, _retry_after(error)
+            )
+        if status == 403:
+            return ProviderError(f"Google refused access ({text}); run `interview-outreach auth {self.account}` "
+                                 "and grant every permission asked for", self.account)  # fmt: skip
+        return ProviderError(f"Google answered {status}: {text}", self.account)
+
+
+def pause(seconds: float) -> None:
+    """Wait between retries (tests replace this; nothing else in the program sleeps)."""
+    time.sleep(seconds)
+
+
+def new_http() -> httplib2.Http:
+    """An httplib2 connection with a timeout, trusting ``HTTPLIB2_CA_CERTS`` when set."""
+    # httplib2 reads HTTPLIB2_CA_CERTS only when imported; read it now so it can be set later.
+    ca_certs = os.environ.get("HTTPLIB2_CA_CERTS") or None
+    return httplib2.Http(timeout=TIMEOUT_SECONDS, ca_certs=ca_certs)
+
+
+def _error_body(error: HttpError) -> dict[str, Any]:
+    try:
+        body = json.loads(error.content.decode("utf-8", "replace"))
+    except (ValueError, AttributeError):
+        return {}
+    return (
+        body.get("error", {})
+        if isinstance(body, dict) and isinstance(body.get("error"), dict)
+        else {}
+    )
+
+
+def _reasons(error: HttpError) -> set[str]:
+    return {
+        str(e.get("reason", ""))
+        for e in _error_body(error).get("errors", [])
+        if isinstance(e, dict)
+    }
+
+
+def _message(error: HttpError) -> str:
+    return str(_error_body(error).get("message") or error.resp.reason or "no details")
+
+
+def _retry_after(error: HttpError) -> float | None:
+    value = error.resp.get("retry-after")
+    try:
+        return min(MAX_WAIT_SECONDS, max(0.0, float(value))) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _refresh_message(account: str, error: RefreshError) -> str:
+    reason = (
+        "was revoked or has expired" if "invalid_grant" in str(error) else "could not be refreshed"
+    )
+    return f"the Google authorization {reason}; run `interview-outreach auth {account}`"
+
+
+def _short(error: BaseException) -> str:
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
