@@ -1,16 +1,25 @@
 """Google Calendar v3 as a ``CalendarSource``: a windowed full sync, then sync tokens.
 
-The cursor is JSON holding one sync token per configured calendar. Incremental answers
-bring deleted events as ``{"id", "status": "cancelled"}``: those are reported in
-``removed`` by event id. An expired token (410) raises ``CursorExpired``.
+The cursor is JSON holding one sync token per configured calendar and the end of the
+window listed so far. Incremental answers bring deleted events as ``{"id", "status":
+"cancelled"}``: those are reported in ``removed`` by event id. An expired token (410)
+raises ``CursorExpired``.
+
+A sync token reports only events that change. The window slides forward with time, so an
+unchanged event that was beyond the end of the window at the full sync would never be
+reported once it comes into the window. So when the window has moved past the end of what
+was listed so far, an incremental call also lists the slice between the two, and a day
+beyond (``SLICE_AHEAD``: one such extra request a day, not one every pass). Like the
+changes a sync token brings, those events may lie outside the requested window.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from daemon.domain.mime import single_line
 from daemon.domain.model import (
     CalendarEvent,
     EventStatus,
@@ -25,6 +34,7 @@ from daemon.ports import CalendarChanges
 from providers.google.http import Gone, GoogleHttp
 
 PAGE_SIZE = 250
+SLICE_AHEAD = timedelta(days=1)
 _RESPONSES = {
     "accepted": Response.ACCEPTED,
     "declined": Response.DECLINED,
@@ -54,10 +64,13 @@ class GoogleCalendar:
         self, cursor: str | None, window_start: datetime, window_end: datetime
     ) -> CalendarChanges:
         """Every event in the window (no cursor) or what changed since the cursor."""
-        tokens = _tokens(cursor)
-        incremental = bool(tokens) and all(c in tokens for c in self._calendars)
-        events: list[CalendarEvent] = []
+        tokens, listed_until = _cursor(cursor)
+        incremental = listed_until is not None and all(c in tokens for c in self._calendars)
+        slice_start = max(listed_until or window_end, window_start)
+        slice_end = window_end + SLICE_AHEAD
+        events: dict[tuple[str, str], CalendarEvent] = {}
         removed: list[str] = []
+        problems: list[str] = []
         new_tokens: dict[str, str] = {}
         for calendar_id in self._calendars:
             query: dict[str, Any] = {
@@ -67,22 +80,34 @@ class GoogleCalendar:
             }
             if incremental:
                 query["syncToken"] = tokens[calendar_id]
+                items, new_tokens[calendar_id] = self._list(query)
+                if slice_start < window_end:  # unchanged events the window has reached since
+                    del query["syncToken"]
+                    items += self._list(_windowed(query, slice_start, slice_end))[0]
             else:
-                query.update(
-                    timeMin=_rfc3339(window_start), timeMax=_rfc3339(window_end), showDeleted=False
-                )
-            items, new_tokens[calendar_id] = self._list(query)
+                query = _windowed(query, window_start, window_end)
+                items, new_tokens[calendar_id] = self._list(query)
             for item in items:
-                event = self._event(item, calendar_id)
+                event_id = str(item.get("id", ""))
+                try:
+                    event = self._event(item, calendar_id)
+                except (KeyError, TypeError, ValueError) as error:
+                    problems.append(single_line(f"{calendar_id}: event {event_id}: {error!r}"))
+                    continue
                 if event is None:
-                    removed.append(str(item.get("id", "")))
+                    if event_id:
+                        removed.append(event_id)
                 else:
-                    events.append(event)
+                    events[calendar_id, event_id] = event  # the last version listed wins
+        until = window_end
+        if incremental and listed_until is not None:
+            until = slice_end if slice_start < window_end else listed_until
         return CalendarChanges(
-            events=tuple(events),
+            events=tuple(events.values()),
             complete=not incremental,
-            removed=tuple(r for r in removed if r),
-            cursor=json.dumps({"v": 1, "tokens": new_tokens}),
+            removed=tuple(removed),
+            cursor=json.dumps({"v": 2, "tokens": new_tokens, "until": until.isoformat()}),
+            problems=tuple(problems),
         )
 
     def _list(self, query: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
@@ -143,15 +168,25 @@ class GoogleCalendar:
         return Response.NEEDS_ACTION
 
 
-def _tokens(cursor: str | None) -> dict[str, str]:
-    if not cursor:
-        return {}
+def _cursor(cursor: str | None) -> tuple[dict[str, str], datetime | None]:
+    """The sync tokens and the end of the window listed so far (``None``: full sync)."""
     try:
-        data = json.loads(cursor)
+        data = json.loads(cursor) if cursor else None
     except ValueError:
-        return {}
-    tokens = data.get("tokens") if isinstance(data, dict) else None
-    return {str(k): str(v) for k, v in tokens.items() if v} if isinstance(tokens, dict) else {}
+        return {}, None
+    if not isinstance(data, dict) or data.get("v") != 2 or not isinstance(data.get("tokens"), dict):
+        return {}, None
+    try:
+        until = datetime.fromisoformat(str(data.get("until")))
+    except ValueError:
+        return {}, None
+    if until.tzinfo is None:
+        return {}, None
+    return {str(k): str(v) for k, v in data["tokens"].items() if v}, until
+
+
+def _windowed(query: dict[str, Any], start: datetime, end: datetime) -> dict[str, Any]:
+    return {**query, "timeMin": _rfc3339(start), "timeMax": _rfc3339(end), "showDeleted": False}
 
 
 def _rfc3339(at: datetime) -> str:
@@ -173,6 +208,7 @@ def _original(value: dict[str, Any], tz: Any) -> date | datetime:
 
 
 def _person(value: Any, *, organizer: bool = False) -> Participant | None:
+    """An attendee, or the organizer (who attends, as in iCalendar: accepted, required)."""
     if not isinstance(value, dict) or not value.get("email"):
         return None
     email = str(value["email"]).lower()
@@ -190,7 +226,9 @@ def _person(value: Any, *, organizer: bool = False) -> Participant | None:
         name=str(value.get("displayName", "")),
         kind=kind,
         required=organizer or not value.get("optional"),
-        response=_RESPONSES.get(str(value.get("responseStatus")), Response.NEEDS_ACTION),
+        response=Response.ACCEPTED
+        if organizer
+        else _RESPONSES.get(str(value.get("responseStatus")), Response.NEEDS_ACTION),
     )
 
 

@@ -24,11 +24,8 @@ from daemon.errors import ProviderError
 from daemon.ports import MailChanges
 from providers.google.http import GoogleHttp, NotFound
 
-METADATA_HEADERS = [
-    "From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
-    "Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence", "Content-Type",
-]  # fmt: skip
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
+MAX_SCANNED = 500  # messages looked at by one search or one scan for replies
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -138,32 +135,45 @@ class GmailMailbox:
     def messages_with(self, address: str, since: datetime) -> list[MailMessage]:
         """Sent and received messages with ``address`` since ``since`` (drafts excluded)."""
         who = address.strip().lower()
-        query = f"(from:{who} OR to:{who} OR cc:{who}) after:{int(since.timestamp())} -in:drafts"
+        query = f"(from:{who} OR to:{who} OR cc:{who}) {_after(since)} -in:drafts"
         found = [m for m in self._search(query) if m.date >= since]
         return sorted(found, key=lambda m: m.date)
 
     def thread_messages(
         self, message_id: str, thread_id: str | None, since: datetime
     ) -> list[MailMessage]:
-        """The messages of Gmail thread ``thread_id`` since ``since`` (drafts excluded)."""
-        if not thread_id:
-            return []
-        try:
-            answer = self._http.execute(
-                self._users.threads().get(
-                    userId="me", id=thread_id, format="metadata", metadataHeaders=METADATA_HEADERS
+        """Messages since ``since`` in Gmail thread ``thread_id`` or naming ``message_id``.
+
+        Gmail files a reply in the thread only when its subject still matches, and search
+        has no operator for In-Reply-To or References: the messages since ``since`` are
+        looked through for those headers (at most ``MAX_SCANNED``, drafts excluded).
+        """
+        found: dict[str, MailMessage] = {}
+        if thread_id:
+            try:
+                answer = self._http.execute(
+                    self._users.threads().get(userId="me", id=thread_id, format="metadata")
                 )
-            )
-        except NotFound:
-            return []
-        messages = [
-            _mail_message(m)
-            for m in answer.get("messages", [])
-            if "DRAFT" not in m.get("labelIds", [])
-        ]
-        return sorted((m for m in messages if m.date >= since), key=lambda m: m.date)
+            except NotFound:
+                answer = {}
+            for resource in answer.get("messages", []):
+                if "DRAFT" not in (resource.get("labelIds") or []):
+                    found[str(resource.get("id"))] = _mail_message(resource)
+        wanted = normalize_message_id(message_id)
+        if wanted:
+            for gmail_id in self._ids(f"{_after(since)} -in:drafts"):
+                if gmail_id in found:
+                    continue
+                message = self._message(gmail_id)
+                if message is not None and wanted in (message.in_reply_to, *message.references):
+                    found[gmail_id] = message
+        return sorted((m for m in found.values() if m.date >= since), key=lambda m: m.date)
 
     def _search(self, query: str) -> list[MailMessage]:
+        return [m for m in (self._message(i) for i in self._ids(query)) if m is not None]
+
+    def _ids(self, query: str) -> list[str]:
+        """Ids of the messages matching ``query``, newest first, at most ``MAX_SCANNED``."""
         ids: list[str] = []
         page_token: str | None = None
         while True:
@@ -174,16 +184,14 @@ class GmailMailbox:
             )
             ids.extend(str(m["id"]) for m in answer.get("messages", []))
             page_token = answer.get("nextPageToken")
-            if not page_token or len(ids) >= 500:
-                break
-        return [m for m in (self._message(i) for i in ids) if m is not None]
+            if not page_token or len(ids) >= MAX_SCANNED:
+                return ids[:MAX_SCANNED]
 
     def _message(self, message_id: str) -> MailMessage | None:
         try:
+            # Every header (no metadataHeaders): MailMessage.headers are all of them.
             answer = self._http.execute(
-                self._users.messages().get(
-                    userId="me", id=message_id, format="metadata", metadataHeaders=METADATA_HEADERS
-                )
+                self._users.messages().get(userId="me", id=message_id, format="metadata")
             )
         except NotFound:
             return None
@@ -232,6 +240,11 @@ def _thread_ids(record: dict[str, Any]) -> set[str]:
             if isinstance(message, dict) and message.get("threadId"):
                 threads.add(str(message["threadId"]))
     return threads
+
+
+def _after(since: datetime) -> str:
+    """A search term for messages at or after ``since`` (a second early: callers filter)."""
+    return f"after:{int(since.timestamp()) - 1}"
 
 
 def _bare(message_id: str) -> str:

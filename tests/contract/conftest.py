@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from daemon.domain.model import UserIdentity
-from tests.contract.harness import HARNESSES, Harness, LocalHarness
+from tests.contract.google_harness import GoogleHarness, stop_shared_fake
+from tests.contract.harness import CAPABILITIES, HARNESSES, Harness, LocalHarness
 
 LONDON = ZoneInfo("Europe/London")
+
+REQUIRES = {
+    "test_participants_roles_resources_and_responses": "attendee_groups",
+    "test_cancelled_events_are_reported_as_cancelled": "listed_cancelled_events",
+}
+"""Contract tests that need a capability (``harness.CAPABILITIES``) some providers lack."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_fake_google() -> Iterator[None]:
+    """The Google harnesses share one fake server: stop it when the session ends."""
+    yield
+    stop_shared_fake()
 
 
 @pytest.fixture
@@ -22,12 +37,33 @@ def user() -> UserIdentity:
 
 
 @pytest.fixture(params=list(HARNESSES))
-def harness(request: pytest.FixtureRequest, tmp_path: Path, user: UserIdentity) -> Harness:
-    """Each provider under test, fresh and empty."""
-    return HARNESSES[request.param](tmp_path, user)
+def harness(
+    request: pytest.FixtureRequest, tmp_path: Path, user: UserIdentity
+) -> Iterator[Harness]:
+    """Each provider under test, fresh and empty; closed (and checked) after the test."""
+    factory = HARNESSES[request.param]
+    needed = REQUIRES.get(request.function.__name__)
+    if needed is not None:
+        assert needed in CAPABILITIES, needed
+        if needed not in getattr(factory, "capabilities", CAPABILITIES):
+            reason = getattr(factory, "lacks", {}).get(needed, CAPABILITIES[needed])
+            pytest.skip(f"not applicable to {request.param}: {reason}")
+    harness = factory(tmp_path, user)
+    yield harness
+    harness.close()
 
 
 @pytest.fixture
-def local(tmp_path: Path, user: UserIdentity) -> LocalHarness:
+def local(tmp_path: Path, user: UserIdentity) -> Iterator[LocalHarness]:
     """The local provider alone, for behaviour only it has (files, flags, folders)."""
-    return LocalHarness(tmp_path, user)
+    harness = LocalHarness(tmp_path, user)
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def google(tmp_path: Path, user: UserIdentity) -> Iterator[GoogleHarness]:
+    """The Google provider alone, for behaviour only it has (sync tokens, history, threads)."""
+    harness = GoogleHarness(tmp_path, user)
+    yield harness
+    harness.close()

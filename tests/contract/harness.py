@@ -31,13 +31,22 @@ from daemon.domain.model import (
 )
 from daemon.ports import CalendarSource, Mailbox
 from providers.local import LocalCalendar, LocalMailbox
+from tests.contract.google_harness import GoogleHarness
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
+
+CAPABILITIES = {
+    "attendee_groups": "attendees can be groups (iCalendar CUTYPE=GROUP)",
+    "listed_cancelled_events": "a cancelled event is still listed, with status cancelled",
+}
+"""What a provider may or may not be able to express. A contract test that needs one is
+skipped, with the harness's reason, for a provider without it (``conftest.REQUIRES``)."""
 
 
 class Harness(Protocol):
     """What the contract tests need from each provider under test."""
 
     name: str
+    capabilities: frozenset[str]  # out of CAPABILITIES
     user: UserIdentity
     calendar: CalendarSource
     mailbox: Mailbox
@@ -66,8 +75,12 @@ class Harness(Protocol):
         """The user sends the draft at ``at``: it leaves the drafts and lands in sent mail."""
         ...
 
-    def deliver(self, message: EmailMessage, folder: str = "inbox") -> None:
+    def deliver(self, message: EmailMessage, folder: str = "inbox") -> object:
         """``message`` arrives in ``folder``: "inbox" or "sent" (others are provider-specific)."""
+        ...
+
+    def close(self) -> None:
+        """End of the test: release connections and files, check what the world saw."""
         ...
 
 
@@ -158,6 +171,7 @@ class LocalHarness:
     """The local provider over a vdir and a Maildir created in ``root``."""
 
     name = "local"
+    capabilities = frozenset(CAPABILITIES)
 
     def __init__(self, root: Path, user: UserIdentity) -> None:
         self.user = user
@@ -205,6 +219,9 @@ class LocalHarness:
             target = self.maildir / f".{folder}"
         mailbox.Maildir(target, create=True).add(message)
 
+    def close(self) -> None:
+        """Nothing stays open between calls."""
+
     def draft_path(self, ref: DraftRef) -> Path:
         """The file of the draft ``ref`` (by key, else by Message-ID)."""
         files = sorted((self.maildir / ".Drafts").glob("*/*"))
@@ -243,6 +260,7 @@ class MemoryHarness:
     """The in-memory provider of ``tests/fakes/memory.py``."""
 
     name = "memory"
+    capabilities = frozenset(CAPABILITIES)
 
     def __init__(self, root: Path, user: UserIdentity) -> None:
         self.user = user
@@ -281,6 +299,9 @@ class MemoryHarness:
         target = self.memory_mailbox.sent if folder == "sent" else self.memory_mailbox.inbox
         target.append(message)
 
+    def close(self) -> None:
+        """Nothing to release."""
+
     def _draft_id(self, ref: DraftRef) -> str:
         found = self.memory_mailbox.find_draft(ref.message_id)
         assert found is not None, f"no draft for {ref}"
@@ -290,4 +311,5 @@ class MemoryHarness:
 HARNESSES: dict[str, Callable[[Path, UserIdentity], Harness]] = {
     "local": LocalHarness,
     "memory": MemoryHarness,
+    "google": GoogleHarness,
 }
