@@ -9,7 +9,7 @@ from daemon.domain.model import UserIdentity
 from daemon.errors import AuthorizationNeeded, ProviderError, UserError
 from daemon.secrets import TokenStore
 from daemon.service import Account, Unavailable, user_identity
-from providers import google
+from providers import google, microsoft
 from providers.local import LocalCalendar, LocalMailbox
 
 
@@ -58,6 +58,11 @@ def _open(account: AccountConfig, user: UserIdentity, tokens: TokenStore) -> Acc
         return Account(
             account.name, "google", connection.calendar, connection.mailbox, connection.close
         )
-    raise ProviderError(
-        f"{account.provider} accounts are not supported by this version yet", account.name
+    microsoft_connection = microsoft.connect(account, user, tokens)
+    return Account(
+        account.name,
+        "microsoft",
+        microsoft_connection.calendar,
+        microsoft_connection.mailbox,
+        microsoft_connection.close,
     )

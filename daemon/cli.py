@@ -26,7 +26,7 @@ from daemon.secrets import TokenStore
 from daemon.service import PassReport, run_pass
 from daemon.store.repository import AccountState, Store
 from daemon.template_check import check_templates, format_report
-from providers import google
+from providers import google, microsoft
 
 Clock = Callable[[], datetime]
 
@@ -134,7 +134,7 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
     if args.command == "status":
         return cmd_status(config, as_json=args.json)
     if args.command == "auth":
-        return cmd_auth(config, args.account, no_browser=args.no_browser)
+        return cmd_auth(config, args.account, no_browser=args.no_browser, browser=args.browser)
     if args.command == "templates":
         return cmd_templates_check(config)
     return cmd_explain(config, args.id)
@@ -180,17 +180,17 @@ def cmd_status(config: Config, *, as_json: bool) -> int:
     return EXIT_OK
 
 
-def cmd_auth(config: Config, name: str, *, no_browser: bool) -> int:
+def cmd_auth(config: Config, name: str, *, no_browser: bool, browser: bool) -> int:
     """Authorize one account and remember that it no longer needs it."""
     account = config.account(name)
     if isinstance(account, LocalAccount):
         print(f"{name}: a local account reads files and needs no authorization")
         return EXIT_OK
-    if not isinstance(account, GoogleAccount):
-        raise UserError(
-            f"account {name}: {account.provider} accounts are not supported by this version yet"
-        )
-    address = google.authorize(account, TokenStore(), open_browser=not no_browser, say=print)
+    if isinstance(account, GoogleAccount):
+        address = google.authorize(account, TokenStore(), open_browser=not no_browser, say=print)
+    else:
+        # Microsoft: the device code by default (--no-browser means the same), --browser opens one.
+        address = microsoft.authorize(account, TokenStore(), browser=browser, say=print)
     with Store(config.storage.url) as store:
         previous = store.account_state(name)
         state = previous or AccountState(name=name, provider=account.provider, address=address)

@@ -54,8 +54,10 @@ class CalendarSource(Protocol):
 class MailChanges:
     """Which threads changed in a mailbox since ``cursor`` (Gmail history, Graph delta).
 
-    ``threads`` is ``None`` when the provider cannot tell (no cursor yet, cursor expired,
-    or a provider without change tracking): then anything may have changed.
+    ``threads`` holds the ids of changed threads (conversations) and may also hold ids of
+    changed messages or drafts (a deleted draft is known only by its id). It is ``None``
+    when the provider cannot tell (no cursor yet, cursor expired, or a provider without
+    change tracking): then anything may have changed.
     """
 
     threads: frozenset[str] | None

@@ -334,12 +334,13 @@ def gather_facts(
 
 
 def _unchanged(record: ActionRecord, changed_threads: frozenset[str] | None) -> bool:
-    """Whether the mailbox said nothing happened in this drafted action's thread."""
+    """Whether the mailbox said nothing happened to this drafted action's draft or thread."""
     return (
         changed_threads is not None
         and record.state is ActionState.DRAFTED
         and record.thread_id is not None
         and record.thread_id not in changed_threads
+        and record.draft_id not in changed_threads
     )
 
 

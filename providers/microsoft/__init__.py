@@ -1,0 +1,70 @@
+"""Microsoft 365 / Outlook.com accounts: calendar and mail through Microsoft Graph and MSAL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+
+from daemon.config import MicrosoftAccount
+from daemon.domain.model import UserIdentity
+from daemon.errors import AuthorizationNeeded
+from daemon.secrets import TokenStore
+from providers.microsoft.auth import MsalSession
+from providers.microsoft.calendar import GraphCalendar
+from providers.microsoft.graph import GraphHttp
+from providers.microsoft.mail import GraphMailbox
+
+__all__ = ["GraphCalendar", "GraphMailbox", "MicrosoftConnection", "authorize", "connect"]
+
+
+@dataclass
+class MicrosoftConnection:
+    """An opened Microsoft account: its calendar, its mailbox and their HTTP chokepoint."""
+
+    calendar: GraphCalendar
+    mailbox: GraphMailbox
+    http: GraphHttp
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+
+def connect(
+    account: MicrosoftAccount, user: UserIdentity, tokens: TokenStore
+) -> MicrosoftConnection:
+    """Open a Microsoft account from its saved sign-in (``AuthorizationNeeded`` if none)."""
+    session = requests.Session()
+    msal_session = MsalSession(account, tokens, session)
+    if not msal_session.app.get_accounts():
+        session.close()
+        raise AuthorizationNeeded(
+            f"not authorized yet; run `interview-outreach auth {account.name}`", account.name
+        )
+    http = GraphHttp(account.name, account.graph_endpoint, msal_session.access_token, session)
+    calendar = GraphCalendar(account.name, http, user)
+    mailbox = GraphMailbox(account.name, http, msal_session.address)
+    return MicrosoftConnection(calendar, mailbox, http)
+
+
+def authorize(
+    account: MicrosoftAccount, tokens: TokenStore, *, browser: bool, say: Callable[[str], None]
+) -> str:
+    """Sign in once (device code, or a browser), learn the address, keep the cache in the keyring."""
+    session = requests.Session()
+    try:
+        msal_session = MsalSession(account, tokens, session)
+        result = (
+            msal_session.sign_in_with_browser(say)
+            if browser
+            else msal_session.sign_in_with_device_code(say)
+        )
+        token = str(result["access_token"])
+        http = GraphHttp(account.name, account.graph_endpoint, lambda _force: token, session)
+        address = GraphMailbox(account.name, http).address()
+        msal_session.save(address)
+        return address
+    finally:
+        session.close()

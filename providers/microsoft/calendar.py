@@ -1,0 +1,174 @@
+"""Microsoft Graph calendar as a ``CalendarSource``: ``/me/calendarView/delta`` over a window.
+
+The first call carries the window; after that the delta link is the cursor and is
+followed exactly as given. Removed events come as ``{"id", "@removed"}``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from daemon.domain.model import (
+    CalendarEvent,
+    EventStatus,
+    Participant,
+    ParticipantKind,
+    Response,
+    UserIdentity,
+    instance_key,
+)
+from daemon.errors import CursorExpired
+from daemon.ports import CalendarChanges
+from providers.microsoft.graph import GraphHttp, SyncStateGone
+
+_RESPONSES = {
+    "accepted": Response.ACCEPTED,
+    "organizer": Response.ACCEPTED,
+    "declined": Response.DECLINED,
+    "tentativelyaccepted": Response.TENTATIVE,
+    "none": Response.NEEDS_ACTION,
+    "notresponded": Response.NEEDS_ACTION,
+}
+
+
+class GraphCalendar:
+    """The default calendar of one Microsoft account."""
+
+    def __init__(self, account: str, http: GraphHttp, user: UserIdentity) -> None:
+        self._account = account
+        self._http = http
+        self._user = user
+
+    def changes(
+        self, cursor: str | None, window_start: datetime, window_end: datetime
+    ) -> CalendarChanges:
+        """Every event in the window (no cursor), else what changed since the delta link."""
+        events: list[CalendarEvent] = []
+        removed: list[str] = []
+        if cursor:
+            url, params = cursor, None
+        else:
+            url = "/me/calendarView/delta"
+            params = {"startDateTime": _iso(window_start), "endDateTime": _iso(window_end)}
+        while True:
+            try:
+                page = self._http.get(url, params)
+            except SyncStateGone as error:
+                raise CursorExpired("the calendar delta link expired", self._account) from error
+            for item in page.get("value", []):
+                if not isinstance(item, dict):
+                    continue
+                if "@removed" in item:
+                    removed.append(str(item.get("id", "")))
+                else:
+                    events.append(self._event(item))
+            if page.get("@odata.nextLink"):
+                url, params = str(page["@odata.nextLink"]), None
+                continue
+            delta = page.get("@odata.deltaLink")
+            return CalendarChanges(
+                events=tuple(events),
+                complete=cursor is None,
+                removed=tuple(r for r in removed if r),
+                cursor=str(delta) if delta else cursor,
+            )
+
+    def _event(self, item: dict[str, Any]) -> CalendarEvent:
+        tz = self._user.timezone
+        all_day = bool(item.get("isAllDay"))
+        start, end = _when(item.get("start"), all_day, tz), _when(item.get("end"), all_day, tz)
+        organizer = _person((item.get("organizer") or {}).get("emailAddress"), required=True)
+        attendees = tuple(p for p in (_attendee(a) for a in item.get("attendees", [])) if p)
+        is_organizer = bool(item.get("isOrganizer"))
+        response = str((item.get("responseStatus") or {}).get("response", "none")).lower()
+        original = item.get("originalStart")
+        instance = ""
+        if item.get("seriesMasterId") and original:
+            instance = instance_key(datetime.fromisoformat(str(original).replace("Z", "+00:00")))
+        return CalendarEvent(
+            uid=str(item.get("iCalUId") or item.get("id")),
+            instance=instance,
+            title=str(item.get("subject") or ""),
+            description=_text(item.get("body")) or str(item.get("bodyPreview") or ""),
+            location=str((item.get("location") or {}).get("displayName") or ""),
+            start=start,
+            end=end if end > start else start,
+            all_day=all_day,
+            organizer=organizer,
+            attendees=attendees,
+            status=EventStatus.CANCELLED if item.get("isCancelled") else EventStatus.CONFIRMED,
+            user_response=Response.ACCEPTED
+            if is_organizer
+            else _RESPONSES.get(response, Response.NEEDS_ACTION),
+            user_is_organizer=is_organizer,
+            conference_url=str((item.get("onlineMeeting") or {}).get("joinUrl") or ""),
+            source_id=str(item.get("id", "")),
+            calendar="calendar",
+        )
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(value: Any, all_day: bool, tz: Any) -> datetime:
+    """Graph's {dateTime, timeZone}; all-day events are dates in the user's zone."""
+    raw = str((value or {}).get("dateTime", "1970-01-01T00:00:00"))
+    if all_day:
+        day = date.fromisoformat(raw[:10])
+        return datetime(day.year, day.month, day.day, tzinfo=tz)
+    # Graph writes up to 7 fractional digits; Python reads at most 6.
+    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", raw)
+    parsed = datetime.fromisoformat(trimmed.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        zone = str((value or {}).get("timeZone") or "UTC")
+        parsed = (
+            parsed.replace(tzinfo=UTC)
+            if zone.upper() in {"UTC", "ETC/UTC"}
+            else parsed.replace(tzinfo=tz)
+        )
+    return parsed
+
+
+def _person(address: Any, *, required: bool) -> Participant | None:
+    if not isinstance(address, dict) or not address.get("address"):
+        return None
+    return Participant(
+        email=str(address["address"]).lower(),
+        name=str(address.get("name") or ""),
+        required=required,
+    )
+
+
+def _attendee(value: Any) -> Participant | None:
+    if not isinstance(value, dict):
+        return None
+    person = _person(value.get("emailAddress"), required=value.get("type") != "optional")
+    if person is None:
+        return None
+    kind = ParticipantKind.RESOURCE if value.get("type") == "resource" else ParticipantKind.PERSON
+    response = str((value.get("status") or {}).get("response", "none")).lower()
+    return Participant(
+        email=person.email,
+        name=person.name,
+        kind=kind,
+        required=person.required,
+        response=_RESPONSES.get(response, Response.NEEDS_ACTION),
+    )
+
+
+def _text(body: Any) -> str:
+    """The event body as plain text (Outlook usually sends HTML)."""
+    if not isinstance(body, dict):
+        return ""
+    content = str(body.get("content") or "")
+    if str(body.get("contentType", "")).lower() != "html":
+        return content
+    content = re.sub(r"(?is)<(script|style).*?</\1>", " ", content)
+    content = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</tr>", "\n", content)
+    content = re.sub(r"<[^>]+>", " ", content)
+    lines = [" ".join(html.unescape(line).split()) for line in content.splitlines()]
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,196 @@
+"""The one place where requests to Microsoft Graph go out.
+
+Every request carries ``Prefer: IdType="ImmutableId"`` (ids survive the move from Drafts
+to Sent Items) and ``outlook.timezone="UTC"``; at most four run at once per mailbox;
+429/503/504 are retried after ``Retry-After``, other 5xx and network faults with backoff
+and jitter; every call has a timeout. A 401 is retried once with a freshly acquired token.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from daemon.errors import AuthorizationNeeded, ProviderError, TransientError
+
+TIMEOUT = (10, 60)  # connect, read (seconds)
+MAX_ATTEMPTS = 5
+MAX_WAIT_SECONDS = 120.0
+MAX_CONCURRENT = 4
+PAGE_SIZE = 50
+_RETRY_AFTER_STATUSES = {429, 503, 504}
+PREFER = ['IdType="ImmutableId"', 'outlook.timezone="UTC"', f"odata.maxpagesize={PAGE_SIZE}"]
+
+
+class NotFound(ProviderError):
+    """Graph answered 404."""
+
+
+class SyncStateGone(ProviderError):
+    """A delta link expired (410, or ``syncStateNotFound``): start over."""
+
+
+def pause(seconds: float) -> None:
+    """Wait between retries (tests replace this; nothing else in the program sleeps)."""
+    time.sleep(seconds)
+
+
+class GraphHttp:
+    """Sends Graph requests for one mailbox; ``requests_sent`` counts them.
+
+    ``token(force_refresh)`` supplies the access token.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        endpoint: str,
+        token: Callable[[bool], str],
+        session: requests.Session | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.account = account
+        self.endpoint = endpoint.rstrip("/")
+        self.requests_sent = 0
+        self._token = token
+        self._cached_token: str | None = None
+        self._force_refresh = False
+        self._session = session or requests.Session()
+        self._slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+        self._sleep = sleep or pause
+        self._jitter = jitter
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._session.close()
+
+    def get(self, path_or_url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """GET a path under the endpoint, or a full ``@odata.nextLink``/``deltaLink`` URL."""
+        return self.request("GET", path_or_url, params=params)
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        extra_prefer: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """Send one request with retries; returns the JSON answer (``{}`` when empty)."""
+        url = (
+            path_or_url
+            if path_or_url.startswith("https://") or path_or_url.startswith("http://")
+            else self.endpoint + path_or_url
+        )
+        refreshed = False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                response = self._send(method, url, params, json_body, extra_prefer)
+            except requests.RequestException as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise TransientError(
+                        f"cannot reach Microsoft Graph: {_short(error)}", self.account
+                    ) from error
+                self._sleep(self._backoff(attempt))
+                continue
+            status = response.status_code
+            if status == 401 and not refreshed:
+                refreshed = True
+                self._cached_token = None
+                self._force_refresh = True
+                continue
+            if status in _RETRY_AFTER_STATUSES or status >= 500:
+                if attempt == MAX_ATTEMPTS:
+                    raise TransientError(
+                        f"Microsoft Graph is busy ({status})", self.account, _retry_after(response)
+                    )
+                wait = _retry_after(response)
+                self._sleep(wait if wait is not None else self._backoff(attempt))
+                continue
+            return self._answer(response)
+        raise TransientError("Microsoft Graph kept refusing the request", self.account)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        json_body: dict[str, Any] | None,
+        extra_prefer: tuple[str, ...],
+    ) -> requests.Response:
+        if self._cached_token is None:
+            self._cached_token = self._token(self._force_refresh)
+            self._force_refresh = False
+        headers = {
+            "Authorization": f"Bearer {self._cached_token}",
+            "Prefer": ", ".join([*PREFER, *extra_prefer]),
+            "Accept": "application/json",
+        }
+        with self._slots:
+            self.requests_sent += 1
+            return self._session.request(
+                method, url, params=params, json=json_body, headers=headers, timeout=TIMEOUT
+            )
+
+    def _answer(self, response: requests.Response) -> dict[str, Any]:
+        status = response.status_code
+        if status < 300:
+            if not response.content:
+                return {}
+            data = response.json()
+            return data if isinstance(data, dict) else {}
+        code, message = _error(response)
+        if status == 401:
+            raise AuthorizationNeeded(
+                f"Microsoft rejected the saved authorization; run `interview-outreach auth {self.account}`",
+                self.account,
+            )
+        if status == 410 or code.lower() in {
+            "syncstatenotfound",
+            "syncstateinvalid",
+            "resyncrequired",
+        }:
+            raise SyncStateGone(message, self.account)
+        if status == 404:
+            raise NotFound(message, self.account)
+        if status == 403:
+            raise ProviderError(
+                f"Microsoft refused access ({message}); run `interview-outreach auth {self.account}` "
+                "and accept every permission asked for",
+                self.account,
+            )
+        raise ProviderError(f"Microsoft Graph answered {status}: {message}", self.account)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(MAX_WAIT_SECONDS, 2.0 ** (attempt - 1) + self._jitter())
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return min(MAX_WAIT_SECONDS, max(0.0, float(value))) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _error(response: requests.Response) -> tuple[str, str]:
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return "", response.reason or str(response.status_code)
+    if not isinstance(error, dict):
+        return "", str(error)
+    return str(error.get("code", "")), str(error.get("message", "") or response.reason)
+
+
+def _short(error: BaseException) -> str:
+    text = str(error)
+    return text.splitlines()[0][:200] if text else type(error).__name__

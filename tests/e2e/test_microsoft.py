@@ -1,0 +1,240 @@
+"""A Microsoft account end to end through real msal and Graph calls against the fake:
+`auth` (device code) → `once` → draft → the user sends it → reply or not → follow-up
+or not → thank-you."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import keyring
+import msal
+import pytest
+
+import providers.microsoft.graph as graph_module
+from daemon.cli import main
+from tests.fakes.keyring_memory import MemoryKeyring
+from tests.fakes.microsoft import FakeMicrosoft
+
+USER = "ada@contoso.example"
+START = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)  # Thursday, GMT
+WINDOW_OPENS = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """The moment every component (CLI, fake Microsoft) believes it is."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+class MicrosoftWorld:
+    """A user with a Microsoft account and the CLI at a chosen moment."""
+
+    def __init__(
+        self, root: Path, fake: FakeMicrosoft, clock: Clock, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        self.root = root
+        self.fake = fake
+        self.clock = clock
+        self.capsys = capsys
+        self.waits: list[float] = []
+        self.config = root / "config.toml"
+        self.config.write_text(
+            f"""
+[profile]
+name = "Ada Lovelace"
+timezone = "Europe/London"
+highlights = ["eight years of building data pipelines in Python"]
+
+[storage]
+url = "sqlite:///{root / "state.db"}"
+
+[[accounts]]
+name = "work"
+provider = "microsoft"
+client_id = "{fake.client_id}"
+authority = "{fake.authority}"
+graph_endpoint = "{fake.graph_endpoint}"
+"""
+        )
+
+    def run(self, *args: str, at: datetime) -> tuple[int, str, str]:
+        self.clock.at = at
+        self.capsys.readouterr()
+        code = main(["--config", str(self.config), *args], clock=self.clock)
+        out = self.capsys.readouterr()
+        return code, out.out, out.err
+
+    def status(self) -> dict[str, Any]:
+        code, out, err = self.run("status", "--json", at=self.clock.at)
+        assert code == 0, err
+        (item,) = json.loads(out)["interviews"]
+        return item  # type: ignore[no-any-return]
+
+    def interview(self, event_id: str = "evt1", cancelled: bool = False) -> None:
+        self.fake.put_event(
+            {
+                "id": event_id,
+                "iCalUId": f"{event_id}@acme.com",
+                "subject": "Acme – Technical interview (Senior Backend Engineer)",
+                "body": {"contentType": "html", "content": "<p>Interview for the <b>Senior Backend Engineer</b> position at Acme.</p>"},
+                "start": {"dateTime": START.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+                "end": {"dateTime": (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+                "isCancelled": cancelled,
+                "isOrganizer": False,
+                "responseStatus": {"response": "accepted"},
+                "organizer": {"emailAddress": {"name": "Jane Doe", "address": "jane.doe@acme.com"}},
+                "attendees": [
+                    {"type": "required", "status": {"response": "accepted"}, "emailAddress": {"name": "Jane Doe", "address": "jane.doe@acme.com"}},
+                    {"type": "required", "status": {"response": "accepted"}, "emailAddress": {"name": "Raj Patel", "address": "raj@acme.com"}},
+                    {"type": "resource", "status": {"response": "accepted"}, "emailAddress": {"name": "Room 4", "address": "room4@acme.com"}},
+                ],
+                "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/abc"},
+            }
+        )  # fmt: skip
+
+
+@pytest.fixture
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[MicrosoftWorld]:
+    clock = Clock(WINDOW_OPENS - timedelta(days=1))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    with FakeMicrosoft(user_email=USER, display_name="Ada Lovelace", clock=clock) as fake:
+        fake.trust(monkeypatch)
+        world = MicrosoftWorld(tmp_path, fake, clock, capsys)
+        monkeypatch.setattr(graph_module, "pause", world.waits.append)
+        original = msal.PublicClientApplication.initiate_device_flow
+
+        def initiate_and_complete(
+            self: msal.PublicClientApplication, *args: Any, **kwargs: Any
+        ) -> Any:
+            flow = original(self, *args, **kwargs)
+            fake.complete_device_flow(flow["user_code"])  # the user enters the code at once
+            return flow
+
+        monkeypatch.setattr(
+            msal.PublicClientApplication, "initiate_device_flow", initiate_and_complete
+        )
+        yield world
+        assert fake.forbidden_calls == [], "the product called a send endpoint"
+    keyring.set_keyring(previous)
+
+
+def test_device_code_sign_in_keeps_the_cache_in_the_keyring(world: MicrosoftWorld) -> None:
+    code, out, err = world.run("auth", "work", at=WINDOW_OPENS)
+    assert code == 0, err
+    assert f"authorized as {USER}" in out
+    assert world.fake.pending_user_codes == []
+    requested = {s.rsplit("/", 1)[-1] for s in world.fake.granted_scopes}
+    assert {"Mail.ReadWrite", "Calendars.Read", "User.Read"} <= requested
+    assert "Mail.Send" not in requested
+    entry = json.loads(keyring.get_password("interview-outreach", "work") or "{}")
+    assert entry["address"] == USER and "RefreshToken" in entry["cache"]
+    assert b"RefreshToken" not in (world.root / "state.db").read_bytes()
+
+
+def test_the_whole_lifecycle_against_graph(world: MicrosoftWorld) -> None:
+    assert world.run("auth", "work", at=WINDOW_OPENS)[0] == 0
+    world.interview()
+    code, _, err = world.run("once", at=WINDOW_OPENS - timedelta(minutes=1))
+    assert code == 0, err
+    assert world.fake.drafts() == []
+    code, _, err = world.run("once", at=WINDOW_OPENS)
+    assert code == 0, err
+    (draft,) = world.fake.drafts()
+    assert [r["emailAddress"]["address"] for r in draft["toRecipients"]] == ["jane.doe@acme.com"]
+    assert "Thursday, 10 December 2026 at 14:00 GMT" in draft["body"]["content"]
+
+    world.run("once", at=WINDOW_OPENS + timedelta(minutes=5))
+    world.fake.clear_log()
+    world.run("once", at=WINDOW_OPENS + timedelta(minutes=10))
+    assert world.fake.count("me/calendarView/delta") == 1  # nothing new: one calendar delta...
+    assert world.fake.count("me/mailFolders") == 3  # ...and one delta per watched folder
+    assert world.fake.count("v1.0/") == 4  # (MSAL reads the sign-in metadata once per process)
+    graph_requests = [r for r in world.fake.requests if r.path.startswith("/v1.0/")]
+    assert all('IdType="ImmutableId"' in (r.header("Prefer") or "") for r in graph_requests)
+
+    world.fake.user_sends_draft(draft["id"])
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    assert world.status()["actions"]["outreach"]["state"] == "sent"
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=25))
+    (followup,) = world.fake.drafts()
+    (sent,) = world.fake.sent()
+    assert followup["conversationId"] == sent["conversationId"]
+    assert followup["subject"].lower().startswith("re:")
+
+    world.clock.at = WINDOW_OPENS + timedelta(hours=26)
+    world.fake.deliver(
+        "Jane Doe <jane.doe@acme.com>",
+        "RE: " + sent["subject"],
+        "See you then!",
+        conversation_of=sent["id"],
+    )
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=26))
+    assert world.fake.drafts() == []
+    followup_state = world.status()["actions"]["followup"]
+    assert (followup_state["state"], followup_state["reason"]) == ("cancelled", "replied")
+
+    world.run("once", at=START + timedelta(hours=2))
+    recipients = sorted(
+        d["toRecipients"][0]["emailAddress"]["address"] for d in world.fake.drafts()
+    )
+    assert recipients == ["jane.doe@acme.com", "raj@acme.com"]
+
+
+def test_an_auto_reply_does_not_stop_the_followup(world: MicrosoftWorld) -> None:
+    assert world.run("auth", "work", at=WINDOW_OPENS)[0] == 0
+    world.interview()
+    world.run("once", at=WINDOW_OPENS)
+    (draft,) = world.fake.drafts()
+    world.fake.user_sends_draft(draft["id"])
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    (sent,) = world.fake.sent()
+    world.clock.at = WINDOW_OPENS + timedelta(hours=2)
+    world.fake.deliver(
+        "Jane Doe <jane.doe@acme.com>", "Automatic reply: " + sent["subject"], "I am away.",
+        conversation_of=sent["id"], headers={"Auto-Submitted": "auto-replied"},
+    )  # fmt: skip
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=25))
+    assert len(world.fake.drafts()) == 1
+    assert world.status()["actions"]["followup"]["state"] == "drafted"
+
+
+def test_a_revoked_grant_asks_for_auth_in_one_line(world: MicrosoftWorld) -> None:
+    assert world.run("auth", "work", at=WINDOW_OPENS)[0] == 0
+    world.fake.revoke_grant()
+    code, _, err = world.run("once", at=WINDOW_OPENS)
+    assert code == 1
+    assert err.count("\n") == 1 and "interview-outreach auth work" in err
+
+
+def test_throttling_and_an_expired_delta_are_survived(world: MicrosoftWorld) -> None:
+    assert world.run("auth", "work", at=WINDOW_OPENS)[0] == 0
+    world.interview()
+    world.fake.fail_next("v1.0/me/calendarView", 429, {"Retry-After": "9"})
+    assert world.run("once", at=WINDOW_OPENS - timedelta(hours=1))[0] == 0
+    assert 9.0 in world.waits
+    world.fake.expire_delta_tokens()
+    code, _, err = world.run("once", at=WINDOW_OPENS)
+    assert code == 0, err
+    assert len(world.fake.drafts()) == 1
+    assert world.fake.peak_concurrency <= 4
+
+
+def test_a_rotated_refresh_token_is_saved(world: MicrosoftWorld) -> None:
+    assert world.run("auth", "work", at=WINDOW_OPENS)[0] == 0
+    before = keyring.get_password("interview-outreach", "work")
+    world.fake.expire_access_tokens()
+    assert world.run("once", at=WINDOW_OPENS)[0] == 0
+    assert world.run("once", at=WINDOW_OPENS + timedelta(minutes=5))[0] == 0
+    assert keyring.get_password("interview-outreach", "work") != before
+    assert world.fake.refresh_count >= 1
