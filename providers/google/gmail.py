@@ -25,7 +25,8 @@ from daemon.ports import MailChanges
 from providers.google.http import GoogleHttp, NotFound
 
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
-MAX_SCANNED = 500  # messages looked at by one search or one scan for replies
+MAX_SCANNED = 500  # messages looked at by one search
+MAX_REPLY_SCAN = 100  # received messages looked through for a reply outside the thread
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -146,7 +147,7 @@ class GmailMailbox:
 
         Gmail files a reply in the thread only when its subject still matches, and search
         has no operator for In-Reply-To or References: the messages since ``since`` are
-        looked through for those headers (at most ``MAX_SCANNED``, drafts excluded).
+        looked through for those headers (at most ``MAX_REPLY_SCAN`` received messages).
         """
         found: dict[str, MailMessage] = {}
         if thread_id:
@@ -161,7 +162,8 @@ class GmailMailbox:
                     found[str(resource.get("id"))] = _mail_message(resource)
         wanted = normalize_message_id(message_id)
         if wanted:
-            for gmail_id in self._ids(f"{_after(since)} -in:drafts"):
+            # Only received mail can be someone else's reply; sent mail and drafts are ours.
+            for gmail_id in self._ids(f"{_after(since)} in:inbox", limit=MAX_REPLY_SCAN):
                 if gmail_id in found:
                     continue
                 message = self._message(gmail_id)
@@ -172,8 +174,8 @@ class GmailMailbox:
     def _search(self, query: str) -> list[MailMessage]:
         return [m for m in (self._message(i) for i in self._ids(query)) if m is not None]
 
-    def _ids(self, query: str) -> list[str]:
-        """Ids of the messages matching ``query``, newest first, at most ``MAX_SCANNED``."""
+    def _ids(self, query: str, limit: int = MAX_SCANNED) -> list[str]:
+        """Ids of the messages matching ``query``, newest first, at most ``limit``."""
         ids: list[str] = []
         page_token: str | None = None
         while True:
@@ -184,8 +186,8 @@ class GmailMailbox:
             )
             ids.extend(str(m["id"]) for m in answer.get("messages", []))
             page_token = answer.get("nextPageToken")
-            if not page_token or len(ids) >= MAX_SCANNED:
-                return ids[:MAX_SCANNED]
+            if not page_token or len(ids) >= limit:
+                return ids[:limit]
 
     def _message(self, message_id: str) -> MailMessage | None:
         try:
