@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from daemon.config import Config, LocalAccount
 from daemon.domain.interviews import recognize
+from daemon.domain.mime import normalize_message_id
 from daemon.domain.model import (
     ActionKind,
     ActionRecord,
@@ -269,13 +270,17 @@ def _act(
     changes = account.mailbox.changes(previous.mail_cursor if previous else None)
     sender = Address(account.mailbox.address(), user.name)
     executor = Executor(store, account.mailbox, account.name, sender, now)
-    for tracked in store.interviews():
+    everything = store.interviews()
+    claimed = frozenset(
+        normalize_message_id(a.message_id) for t in everything for a in t.actions if a.message_id
+    )
+    for tracked in everything:
         if tracked.interview.account != account.name:
             continue
         if tracked.actions and all(a.state.final for a in tracked.actions):
             continue
         report.interviews += 1
-        facts = gather_facts(account.mailbox, tracked, user, context, now, changes.threads)
+        facts = gather_facts(account.mailbox, tracked, user, context, now, changes.threads, claimed)
         result = plan(tracked.interview, tracked.actions, facts, context, now)
         for decision in result.decisions:
             executor.apply(tracked.interview, decision)
@@ -298,8 +303,12 @@ def gather_facts(
     context: PlanContext,
     now: datetime,
     changed_threads: frozenset[str] | None = None,
+    claimed: frozenset[str] = frozenset(),
 ) -> MailboxFacts:
     """Ask the mailbox what planning needs to know about this interview, and nothing more.
+
+    ``claimed`` holds the Message-IDs of every draft the program made: a sent message
+    with one of them belongs to that draft and to no other.
 
     ``changed_threads`` (from ``Mailbox.changes``) spares questions about threads that did
     not change since the last pass; ``None`` means anything may have changed.
@@ -310,7 +319,9 @@ def gather_facts(
         if _unchanged(record, changed_threads):
             observation = _as_last_seen(record)
         else:
-            observation = _observe_draft(mailbox, record, _recipient(tracked.interview, record))
+            observation = _observe_draft(
+                mailbox, record, _recipient(tracked.interview, record), claimed, tracked.actions
+            )
         if observation is not None:
             drafts[record.slot] = observation
     records = {r.slot: r for r in tracked.actions}
@@ -356,7 +367,11 @@ def _recipient(interview: Interview, record: ActionRecord) -> str:
 
 
 def _observe_draft(
-    mailbox: Mailbox, record: ActionRecord, recipient: str
+    mailbox: Mailbox,
+    record: ActionRecord,
+    recipient: str,
+    claimed: frozenset[str] = frozenset(),
+    siblings: Sequence[ActionRecord] = (),
 ) -> DraftObservation | None:
     if record.state is ActionState.DRAFTING and record.message_id:
         ref = mailbox.find_draft(record.message_id)
@@ -369,25 +384,48 @@ def _observe_draft(
     if content is not None:
         edited = content.fingerprint != record.content_hash
         return DraftObservation(DraftStatus.EDITED if edited else DraftStatus.UNTOUCHED, ref=ref)
-    sent = mailbox.find_sent(ref) or _sent_in_its_place(mailbox, record, recipient)
+    sent = mailbox.find_sent(ref) or _sent_in_its_place(
+        mailbox, record, recipient, claimed, siblings
+    )
     if sent is not None:
         return DraftObservation(DraftStatus.SENT, ref=ref, sent=sent)
     return DraftObservation(DraftStatus.GONE, ref=ref)
 
 
 def _sent_in_its_place(
-    mailbox: Mailbox, record: ActionRecord, recipient: str
+    mailbox: Mailbox,
+    record: ActionRecord,
+    recipient: str,
+    claimed: frozenset[str],
+    siblings: Sequence[ActionRecord],
 ) -> MailMessage | None:
-    """A message to the same person sent since the draft was made.
+    """A message to the same person, sent since the draft was made, that no other draft claims.
 
     Some mail clients give a draft a new Message-ID when sending it; a vanished draft
-    and a message to its recipient in Sent mean the user sent it, not that they dropped it.
+    and such a message in Sent mean the user sent it, not that they dropped it. A reply
+    draft (follow-up) must have become a reply to its outreach; the others, new threads.
     """
     if not recipient or record.drafted_at is None:
         return None
     since = record.drafted_at - SENT_CLOCK_SKEW
-    sent = [m for m in mailbox.messages_with(recipient, since) if m.folder == "sent"]
-    return min(sent, key=lambda m: m.date, default=None)
+    parent = next(
+        (s.message_id for s in siblings if s.kind is ActionKind.OUTREACH and s.message_id), None
+    )
+    candidates = [
+        m
+        for m in mailbox.messages_with(recipient, since)
+        if m.folder == "sent"
+        and m.message_id not in claimed
+        and _fits(m, record.kind is ActionKind.FOLLOWUP, parent)
+    ]
+    return min(candidates, key=lambda m: m.date, default=None)
+
+
+def _fits(message: MailMessage, is_reply: bool, parent: str | None) -> bool:
+    refers = {message.in_reply_to, *message.references} - {None}
+    if is_reply:
+        return parent is not None and parent in refers
+    return not refers
 
 
 def _reply(
