@@ -6,9 +6,10 @@ followed exactly as given. Removed events come as ``{"id", "@removed"}``.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from daemon.domain.model import (
@@ -81,13 +82,15 @@ class GraphCalendar:
         all_day = bool(item.get("isAllDay"))
         start, end = _when(item.get("start"), all_day, tz), _when(item.get("end"), all_day, tz)
         organizer = _person((item.get("organizer") or {}).get("emailAddress"), required=True)
+        if organizer is not None:  # the organizer counts as accepted, as in iCalendar
+            organizer = dataclasses.replace(organizer, response=Response.ACCEPTED)
         attendees = tuple(p for p in (_attendee(a) for a in item.get("attendees", [])) if p)
         is_organizer = bool(item.get("isOrganizer"))
         response = str((item.get("responseStatus") or {}).get("response", "none")).lower()
         original = item.get("originalStart")
         instance = ""
         if item.get("seriesMasterId") and original:
-            instance = instance_key(datetime.fromisoformat(str(original).replace("Z", "+00:00")))
+            instance = _instance(str(original), all_day, tz)
         return CalendarEvent(
             uid=str(item.get("iCalUId") or item.get("id")),
             instance=instance,
@@ -108,6 +111,22 @@ class GraphCalendar:
             source_id=str(item.get("id", "")),
             calendar="calendar",
         )
+
+
+def _instance(original: str, all_day: bool, tz: Any) -> str:
+    """The shared ``instance`` key from Graph's ``originalStart`` (a DateTimeOffset).
+
+    An all-day occurrence's key is its date: the local date when ``originalStart`` is a
+    midnight in the user's zone, else the UTC date (Graph writes floating midnights as UTC).
+    """
+    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", original.strip())
+    moment = datetime.fromisoformat(trimmed.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not all_day:
+        return instance_key(moment)
+    local = moment.astimezone(tz)
+    return instance_key(local.date() if local.time() == time() else moment.astimezone(UTC).date())
 
 
 def _iso(at: datetime) -> str:

@@ -1,16 +1,22 @@
 """Microsoft Graph mail as a ``Mailbox``: drafts via ``/me/messages``, follow-ups via
 ``createReply``, changes via per-folder delta of Inbox, Sent Items and Drafts.
 
+A draft the user deleted still exists, in Deleted Items, with ``isDraft`` true; a sent one
+keeps its immutable id in Sent Items. So a draft is read, updated or deleted only while it
+is in Drafts (``/me/mailFolders/drafts/messages/{id}``): never the user's sent mail or trash.
+
 Never ``/send`` or ``/sendMail``: the app is not even granted ``Mail.Send``.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from daemon.domain.mime import message_ids, normalize_message_id
+from daemon.domain.mime import display_name, message_ids, normalize_message_id, single_line
 from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import ProviderError
 from daemon.ports import MailChanges
@@ -23,6 +29,9 @@ MESSAGE_FIELDS = (
 )
 TEXT_BODY = ('outlook.body-content-type="text"',)
 SEARCH_PAGES = 5
+MAX_REPLY_SCAN = 100  # received messages looked through for In-Reply-To/References
+ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 DELTA_HORIZON = timedelta(days=31)  # older mail cannot matter to a pass
 
 
@@ -40,6 +49,7 @@ class GraphMailbox:
         self._http = http
         self._address = known_address.lower() if known_address else None
         self._now = now
+        self._drafts_id: str | None = None
 
     def address(self) -> str:
         """The mailbox's address: ``mail``, else ``userPrincipalName`` of ``/me``."""
@@ -85,20 +95,23 @@ class GraphMailbox:
 
     def create_draft(self, draft: DraftMessage) -> DraftRef:
         """A new draft in Drafts, or a reply draft in the sent message's conversation."""
+        # Our Message-ID on reply drafts too: ``find_draft`` finds them after a crash.
+        fields = {**_fields(draft), "internetMessageId": draft.message_id}
         if draft.in_reply_to:
             parent = self._sent_id(draft.in_reply_to)
             if parent is None:
                 raise ProviderError("the sent message to reply to was not found", self._account)
-            reply = self._http.request("POST", f"/me/messages/{parent}/createReply")
+            # Graph sets In-Reply-To/References and the conversation from the parent.
             answer = self._http.request(
-                "PATCH", f"/me/messages/{reply['id']}", json_body=_fields(draft)
+                "POST", f"/me/messages/{parent}/createReply", json_body={"message": fields}
             )
-            return _ref({**reply, **answer}, draft.message_id)
-        body = {**_fields(draft), "internetMessageId": draft.message_id}
-        return _ref(self._http.request("POST", "/me/messages", json_body=body), draft.message_id)
+            return _ref(answer, draft.message_id)
+        return _ref(self._http.request("POST", "/me/messages", json_body=fields), draft.message_id)
 
     def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
-        """Rewrite the draft's recipients, subject and body."""
+        """Rewrite the draft's recipients, subject and body, if it is still a draft."""
+        if self._draft(ref, "id") is None:
+            raise ProviderError("the draft to update is gone", self._account)
         try:
             answer = self._http.request(
                 "PATCH", f"/me/messages/{ref.draft_id}", json_body=_fields(draft)
@@ -108,22 +121,18 @@ class GraphMailbox:
         return _ref(answer, ref.message_id)
 
     def delete_draft(self, ref: DraftRef) -> None:
-        """Delete the draft; one that is already gone is fine."""
+        """Delete the draft; one that is already gone (deleted, or sent) is left alone."""
+        if self._draft(ref, "id") is None:
+            return
         try:
             self._http.request("DELETE", f"/me/messages/{ref.draft_id}")
         except NotFound:
             return
 
     def read_draft(self, ref: DraftRef) -> DraftContent | None:
-        """What the draft says now; ``None`` once it was sent (same immutable id) or deleted."""
-        try:
-            answer = self._http.request(
-                "GET", f"/me/messages/{ref.draft_id}",
-                params={"$select": "subject,body,toRecipients,isDraft"}, extra_prefer=TEXT_BODY,
-            )  # fmt: skip
-        except NotFound:
-            return None
-        if not answer.get("isDraft", False):
+        """What the draft says now; ``None`` once it was sent or deleted."""
+        answer = self._draft(ref, "subject,body,toRecipients")
+        if answer is None:
             return None
         to = tuple(
             Address(
@@ -135,6 +144,25 @@ class GraphMailbox:
         )
         body = str((answer.get("body") or {}).get("content") or "")
         return DraftContent(to=to, subject=str(answer.get("subject") or ""), body=body)
+
+    def _draft(self, ref: DraftRef, fields: str) -> dict[str, Any] | None:
+        """The message ``ref`` while it is a draft in Drafts, else ``None``."""
+        try:
+            answer = self._http.request(
+                "GET", f"/me/mailFolders/drafts/messages/{ref.draft_id}",
+                params={"$select": f"{fields},isDraft,parentFolderId"}, extra_prefer=TEXT_BODY,
+            )  # fmt: skip
+        except NotFound:
+            return None
+        in_drafts = answer.get("parentFolderId") in (None, self._drafts_folder_id())
+        return answer if in_drafts and answer.get("isDraft", False) else None
+
+    def _drafts_folder_id(self) -> str:
+        """The id of the Drafts folder (asked once)."""
+        if self._drafts_id is None:
+            folder = self._http.get("/me/mailFolders/drafts", {"$select": "id"})
+            self._drafts_id = str(folder.get("id") or "")
+        return self._drafts_id
 
     def find_draft(self, message_id: str) -> DraftRef | None:
         """The draft whose internetMessageId is ``message_id``."""
@@ -166,20 +194,35 @@ class GraphMailbox:
     def thread_messages(
         self, message_id: str, thread_id: str | None, since: datetime
     ) -> list[MailMessage]:
-        """The messages of conversation ``thread_id`` in Inbox and Sent Items since ``since``."""
-        if not thread_id:
-            return []
-        found: list[MailMessage] = []
-        for folder, kind in (("inbox", "inbox"), ("sentitems", "sent")):
+        """Messages since ``since`` in conversation ``thread_id`` or naming ``message_id``.
+
+        Outlook puts a reply in the conversation by its Thread-Index/Thread-Topic, and
+        ``$filter`` cannot reach In-Reply-To or References: the received messages since
+        ``since`` are looked through for those headers (at most ``MAX_REPLY_SCAN``).
+        """
+        found: dict[str, MailMessage] = {}
+        if thread_id:
+            for folder, kind in (("inbox", "inbox"), ("sentitems", "sent")):
+                params = {
+                    "$filter": f"conversationId eq '{_quote(thread_id)}'",
+                    "$select": MESSAGE_FIELDS,
+                }
+                for item in self._pages(f"/me/mailFolders/{folder}/messages", params):
+                    found.setdefault(str(item.get("id")), _mail_message(item, kind))
+        wanted = normalize_message_id(message_id)
+        if wanted:
+            # Only received mail can be someone else's reply; sent mail and drafts are ours.
             params = {
-                "$filter": f"conversationId eq '{_quote(thread_id)}'",
+                "$filter": f"receivedDateTime ge {_iso(since)}",
+                "$orderby": "receivedDateTime desc",
                 "$select": MESSAGE_FIELDS,
+                "$top": "50",
             }
-            found.extend(
-                _mail_message(item, kind)
-                for item in self._pages(f"/me/mailFolders/{folder}/messages", params)
-            )
-        return sorted((m for m in found if m.date >= since), key=lambda m: m.date)
+            for item in self._pages("/me/mailFolders/inbox/messages", params, MAX_REPLY_SCAN):
+                message = _mail_message(item, "inbox")
+                if wanted in (message.in_reply_to, *message.references):
+                    found.setdefault(str(item.get("id")), message)
+        return sorted((m for m in found.values() if m.date >= since), key=lambda m: m.date)
 
     def _sent_id(self, internet_message_id: str) -> str | None:
         found = self._by_message_id("sentitems", internet_message_id)
@@ -191,24 +234,29 @@ class GraphMailbox:
         items = self._http.get(f"/me/mailFolders/{folder}/messages", params).get("value", [])
         return next((i for i in items if isinstance(i, dict)), None)
 
-    def _pages(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    def _pages(
+        self, path: str, params: dict[str, str], limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The items of at most ``SEARCH_PAGES`` pages (and at most ``limit`` items)."""
         items: list[dict[str, Any]] = []
         page = self._http.get(path, params)
         for _ in range(SEARCH_PAGES):
             items.extend(i for i in page.get("value", []) if isinstance(i, dict))
-            if not page.get("@odata.nextLink"):
+            if not page.get("@odata.nextLink") or (limit is not None and len(items) >= limit):
                 break
             page = self._http.get(str(page["@odata.nextLink"]))
-        return items
+        return items[:limit]
 
 
 def _fields(draft: DraftMessage) -> dict[str, Any]:
+    """Subject, body and recipients; line breaks in the subject or names become spaces."""
     content = draft.content
     return {
-        "subject": content.subject,
+        "subject": single_line(content.subject),
         "body": {"contentType": "Text", "content": content.body},
         "toRecipients": [
-            {"emailAddress": {"address": a.email, "name": a.name}} for a in content.to
+            {"emailAddress": {"address": "".join(a.email.split()), "name": display_name(a.name)}}
+            for a in content.to
         ],
     }
 
@@ -223,9 +271,12 @@ def _ref(answer: dict[str, Any], message_id: str) -> DraftRef:
 
 def _mail_message(item: dict[str, Any], folder: str) -> MailMessage:
     headers = tuple(
-        (str(h.get("name", "")), str(h.get("value", "")))
-        for h in item.get("internetMessageHeaders") or []
-        if isinstance(h, dict)
+        (name, _address_header(value) if name.lower() in ADDRESS_HEADERS else value)
+        for name, value in (
+            (str(h.get("name", "")), str(h.get("value", "")))
+            for h in item.get("internetMessageHeaders") or []
+            if isinstance(h, dict)
+        )
     )
     named = {name.lower(): value for name, value in headers}
     in_reply_to = message_ids(named.get("in-reply-to"))
@@ -250,6 +301,23 @@ def _mail_message(item: dict[str, Any], folder: str) -> MailMessage:
     )
 
 
+def _address_header(value: str) -> str:
+    """An address header in one form, whoever wrote it: ``Name <a@b>``, quoted if needed."""
+    pairs = email.utils.getaddresses([value])
+    if not pairs or not all(address for _, address in pairs):
+        return value
+    rendered = []
+    for name, address in pairs:
+        if not name:
+            rendered.append(address)
+        elif _SPECIALS.search(name):
+            quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+            rendered.append(f'"{quoted}" <{address}>')
+        else:
+            rendered.append(f"{name} <{address}>")
+    return ", ".join(rendered)
+
+
 def _address(value: Any) -> str:
     address = value.get("emailAddress") if isinstance(value, dict) else None
     return str(address.get("address", "")).lower() if isinstance(address, dict) else ""
@@ -270,6 +338,10 @@ def _links(cursor: str | None) -> dict[str, str]:
     except ValueError:
         return {}
     return {str(k): str(v) for k, v in data.items() if v} if isinstance(data, dict) else {}
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _quote(value: str) -> str:

@@ -9,23 +9,28 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from daemon.domain.model import UserIdentity
-from tests.contract.google_harness import GoogleHarness, stop_shared_fake
+from tests.contract import google_harness, microsoft_harness
+from tests.contract.google_harness import GoogleHarness
 from tests.contract.harness import CAPABILITIES, HARNESSES, Harness, LocalHarness
+from tests.contract.microsoft_harness import MicrosoftHarness
 
 LONDON = ZoneInfo("Europe/London")
 
 REQUIRES = {
     "test_participants_roles_resources_and_responses": "attendee_groups",
     "test_cancelled_events_are_reported_as_cancelled": "listed_cancelled_events",
+    "test_thread_headers_are_kept": "any_thread_headers",
 }
 """Contract tests that need a capability (``harness.CAPABILITIES``) some providers lack."""
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _shared_fake_google() -> Iterator[None]:
-    """The Google harnesses share one fake server: stop it when the session ends."""
+def _shared_fakes() -> Iterator[None]:
+    """The Google and the Microsoft harnesses each share one fake server: stop them when
+    the session ends."""
     yield
-    stop_shared_fake()
+    google_harness.stop_shared_fake()
+    microsoft_harness.stop_shared_fake()
 
 
 @pytest.fixture
@@ -45,9 +50,9 @@ def harness(
     needed = REQUIRES.get(request.function.__name__)
     if needed is not None:
         assert needed in CAPABILITIES, needed
-        if needed not in getattr(factory, "capabilities", CAPABILITIES):
-            reason = getattr(factory, "lacks", {}).get(needed, CAPABILITIES[needed])
-            pytest.skip(f"not applicable to {request.param}: {reason}")
+        lacks: dict[str, str] = getattr(factory, "lacks", {})
+        if needed in lacks:  # a provider is held to every capability it gives no reason for
+            pytest.skip(f"not applicable to {request.param}: {lacks[needed]}")
     harness = factory(tmp_path, user)
     yield harness
     harness.close()
@@ -65,5 +70,14 @@ def local(tmp_path: Path, user: UserIdentity) -> Iterator[LocalHarness]:
 def google(tmp_path: Path, user: UserIdentity) -> Iterator[GoogleHarness]:
     """The Google provider alone, for behaviour only it has (sync tokens, history, threads)."""
     harness = GoogleHarness(tmp_path, user)
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def microsoft(tmp_path: Path, user: UserIdentity) -> Iterator[MicrosoftHarness]:
+    """The Microsoft provider alone, for behaviour only it has (delta links, conversations,
+    immutable ids, createReply)."""
+    harness = MicrosoftHarness(tmp_path, user)
     yield harness
     harness.close()

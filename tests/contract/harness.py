@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import icalendar
 
@@ -32,21 +32,26 @@ from daemon.domain.model import (
 from daemon.ports import CalendarSource, Mailbox
 from providers.local import LocalCalendar, LocalMailbox
 from tests.contract.google_harness import GoogleHarness
+from tests.contract.microsoft_harness import MicrosoftHarness
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
 
 CAPABILITIES = {
     "attendee_groups": "attendees can be groups (iCalendar CUTYPE=GROUP)",
     "listed_cancelled_events": "a cancelled event is still listed, with status cancelled",
+    "any_thread_headers": "a draft can carry any In-Reply-To and References, even naming "
+    "mail the mailbox does not hold",
 }
-"""What a provider may or may not be able to express. A contract test that needs one is
-skipped, with the harness's reason, for a provider without it (``conftest.REQUIRES``)."""
+"""What a provider may or may not be able to express. A harness lacks one when its
+``lacks`` says why; a contract test that needs it is then skipped with that reason
+(``conftest.REQUIRES``)."""
 
 
 class Harness(Protocol):
     """What the contract tests need from each provider under test."""
 
     name: str
-    capabilities: frozenset[str]  # out of CAPABILITIES
+    capabilities: frozenset[str]  # out of CAPABILITIES; what it lacks, and why, is in a
+    # class attribute ``lacks: dict[str, str]``, which decides what is skipped
     user: UserIdentity
     calendar: CalendarSource
     mailbox: Mailbox
@@ -55,7 +60,7 @@ class Harness(Protocol):
         """An invitation for ``event`` (a single, non-recurring event) appears."""
         ...
 
-    def add_weekly(self, event: CalendarEvent, count: int) -> None:
+    def add_weekly(self, event: CalendarEvent, count: int) -> object:
         """A series: ``event`` repeated weekly at the same wall-clock time, ``count`` times."""
         ...
 
@@ -172,6 +177,7 @@ class LocalHarness:
 
     name = "local"
     capabilities = frozenset(CAPABILITIES)
+    lacks: ClassVar[dict[str, str]] = {}
 
     def __init__(self, root: Path, user: UserIdentity) -> None:
         self.user = user
@@ -261,6 +267,7 @@ class MemoryHarness:
 
     name = "memory"
     capabilities = frozenset(CAPABILITIES)
+    lacks: ClassVar[dict[str, str]] = {}
 
     def __init__(self, root: Path, user: UserIdentity) -> None:
         self.user = user
@@ -312,4 +319,5 @@ HARNESSES: dict[str, Callable[[Path, UserIdentity], Harness]] = {
     "local": LocalHarness,
     "memory": MemoryHarness,
     "google": GoogleHarness,
+    "microsoft": MicrosoftHarness,
 }
