@@ -337,9 +337,13 @@ def gather_facts(
             message_id=sent.message_id if sent else outreach.message_id,
         )  # fmt: skip
     quiet = changed_threads is not None and not changed_threads
+    reply, not_replies = (
+        (None, []) if quiet else _reply(mailbox, tracked.interview, outreach, records, user)
+    )
     return MailboxFacts(
         drafts=drafts,
-        reply=None if quiet else _reply(mailbox, tracked.interview, outreach, records, user),
+        reply=reply,
+        not_replies=tuple(not_replies),
         in_touch=_in_touch(mailbox, tracked.interview, outreach, records, context, now),
     )
 
@@ -434,12 +438,13 @@ def _reply(
     outreach: ActionRecord | None,
     records: dict[Slot, ActionRecord],
     user: UserIdentity,
-) -> ReplyFinding | None:
+) -> tuple[ReplyFinding | None, list[str]]:
+    """The reply to the sent outreach, if any, and the automatic messages passed over."""
     followup = records.get((ActionKind.FOLLOWUP, ""))
     if outreach is None or outreach.state is not ActionState.SENT or outreach.sent_at is None:
-        return None
+        return None, []
     if followup is not None and followup.state.final:
-        return None
+        return None, []
     interviewers = frozenset(p.email for p in interview.interviewers)
     messages = mailbox.thread_messages(
         outreach.message_id or "", outreach.thread_id, outreach.sent_at
@@ -456,7 +461,7 @@ def _reply(
     )
     for line in passed_over:
         log.info("interview %s: not a reply: %s", interview.id, line)
-    return finding
+    return finding, passed_over
 
 
 def _in_touch(

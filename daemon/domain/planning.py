@@ -75,6 +75,7 @@ class MailboxFacts:
     drafts: Mapping[Slot, DraftObservation] = field(default_factory=dict)
     reply: ReplyFinding | None = None
     in_touch: InTouch | None = None
+    not_replies: tuple[str, ...] = ()  # automatic messages (auto-replies, bounces) passed over
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,13 @@ class _Planner:
             )
             self._close(record, ActionState.SKIPPED, Reason.TOO_CLOSE.value, detail)
             return
-        self._due(record, due, "24 h after the outreach was sent, without a reply", outreach)
+        why = "24 h after the outreach was sent, without a reply"
+        note = "; not counted as replies: "
+        if self.facts.not_replies:
+            why += note + "; ".join(self.facts.not_replies)
+        elif note in record.detail and record.due_at == due:
+            why += note + record.detail.split(note, 1)[1]  # a quiet pass learnt nothing new
+        self._due(record, due, why, outreach)
 
     def _followup_drafted(self, record: ActionRecord) -> None:
         if self.facts.reply is None:

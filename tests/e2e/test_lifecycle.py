@@ -361,6 +361,11 @@ def test_only_human_replies_stop_the_followup(world: World, headers: str, counts
         f"{headers}\nTo: {USER_ADDRESS}\nIn-Reply-To: {message_id}\n"
         "Date: Mon, 07 Dec 2026 12:00:00 +0000\nMessage-ID: <in1@acme.com>",
     )
+    if not counts:  # explain says what was passed over, and keeps saying it
+        for hours in (3, 4):
+            world.run("once", at=WINDOW_OPENS + timedelta(hours=hours))
+            explained = world.run("explain", only(world.status(at=START))["id"], at=START).out
+            assert "not counted as replies" in explained
     world.run("once", at=WINDOW_OPENS + timedelta(hours=25))
     followup = only(world.status(at=WINDOW_OPENS))["actions"]["followup"]
     if counts:
