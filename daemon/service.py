@@ -344,7 +344,7 @@ def gather_facts(
         drafts=drafts,
         reply=reply,
         not_replies=tuple(not_replies),
-        in_touch=_in_touch(mailbox, tracked.interview, outreach, records, context, now),
+        in_touch=_in_touch(mailbox, tracked.interview, outreach, claimed, context, now),
     )
 
 
@@ -468,7 +468,7 @@ def _in_touch(
     mailbox: Mailbox,
     interview: Interview,
     outreach: ActionRecord | None,
-    records: dict[Slot, ActionRecord],
+    claimed: frozenset[str],
     context: PlanContext,
     now: datetime,
 ) -> InTouch | None:
@@ -483,7 +483,8 @@ def _in_touch(
     rules = context.rules
     since = now - timedelta(days=rules.already_in_touch_days)
     recent = now - timedelta(days=rules.back_and_forth_days)
-    own = {r.message_id for r in records.values() if r.message_id}
+    # The product's own drafts, and what was sent from them, are not prior contact.
+    own = claimed
     received = sent = 0
     received_recent = sent_recent = False
     for person in interview.interviewers:

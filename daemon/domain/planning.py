@@ -251,9 +251,11 @@ class _Planner:
             return
         due = followup_due(outreach.sent_at, self.rules, self.context.timezone)
         latest = self.interview.start - timedelta(hours=self.rules.followup_min_gap_hours)
-        if due > latest:
+        # Not drafted by its due time (the daemon was not running)? Then it would land now.
+        lands = max(due, self.now)
+        if lands > latest:
             detail = (
-                f"it would be due {format_short(due, self.context.timezone)}, less than "
+                f"it would be drafted {format_short(lands, self.context.timezone)}, less than "
                 f"{self.rules.followup_min_gap_hours} h before the interview"
             )
             self._close(record, ActionState.SKIPPED, Reason.TOO_CLOSE.value, detail)

@@ -286,3 +286,14 @@ def test_one_thankyou_per_interviewer() -> None:
     assert sorted(d.record.recipient for d in creates) == ["jane@acme.com", "raj@acme.com"]
     for create in creates:
         assert "next steps" in create.content.body
+
+
+def test_a_followup_not_drafted_in_time_is_not_drafted_right_before_or_after_the_interview() -> (
+    None
+):
+    sent_at = START - timedelta(hours=60)  # due 36 h before the interview...
+    outreach = replace(drafted(), state=ActionState.SENT, sent_at=sent_at)
+    late = START - timedelta(hours=1)  # ...but the daemon only runs again an hour before it
+    result = plan(make_interview(), (outreach,), MailboxFacts(), CONTEXT, late)
+    assert outcome(result.decisions, ActionKind.FOLLOWUP) == ("skipped", "too_close")
+    assert not any(isinstance(d, CreateDraft) for d in result.decisions)
