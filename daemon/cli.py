@@ -16,12 +16,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from daemon import __version__
+from daemon import __version__, doctor, unit
 from daemon.accounts import open_accounts
-from daemon.config import Config, GoogleAccount, LocalAccount, load_config
+from daemon.config import CONFIG_ENV, Config, GoogleAccount, LocalAccount, load_config
 from daemon.demo import run_demo
 from daemon.errors import ConfigError, OutreachError, UserError
+from daemon.logging_setup import setup_logging
 from daemon.report import explain, status_json, status_table
+from daemon.runtime import Daemon
 from daemon.secrets import TokenStore
 from daemon.service import PassReport, run_pass
 from daemon.store.repository import AccountState, Store
@@ -76,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         help="render your templates against sample interviews and report every rule they break",
     )
+    commands.add_parser(
+        "run", help="the daemon: passes on a schedule until stopped (the systemd service runs this)"
+    )
+    commands.add_parser("accounts", help="each account, its authorization and its last pass")
+    commands.add_parser("doctor", help="check the set-up and say how to fix what is wrong")
+    service = commands.add_parser("service", help="install or remove the systemd user service")
+    service_commands = service.add_subparsers(
+        dest="service_command", metavar="ACTION", required=True
+    )
+    service_commands.add_parser("install", help="write the systemd user unit")
+    service_commands.add_parser("uninstall", help="remove the systemd user unit")
     demo = commands.add_parser("demo", help="try it on a sample calendar and Maildir")
     demo.add_argument(
         "--dir", type=Path, help="where to build the sample (default: the user data dir)"
@@ -87,11 +100,10 @@ def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int
     """Run the CLI; returns the exit code. ``clock`` is injected by tests."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # The daemon logs what each pass does; other commands print their results themselves
+    # (a failed account is one line of the report), so they log only errors unless -v.
+    quiet = logging.INFO if args.command == "run" else logging.ERROR
+    setup_logging(logging.DEBUG if args.verbose else quiet)
     try:
         return _dispatch(args, clock)
     except ConfigError as error:
@@ -128,7 +140,15 @@ def _print_problems(error: UserError) -> None:
 def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
     if args.command == "demo":
         return run_demo(args.dir, clock)
+    if args.command == "doctor":
+        return cmd_doctor(args.config)
+    if args.command == "service":
+        return cmd_service(args.service_command, args.config)
+    if args.command == "run":
+        return cmd_run(args.config, clock)
     config = load_config(args.config, os.environ)
+    if args.command == "accounts":
+        return cmd_accounts(config)
     if args.command == "once":
         return cmd_once(config, clock)
     if args.command == "status":
@@ -142,7 +162,7 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
 
 def cmd_once(config: Config, clock: Clock) -> int:
     """One pass over every account; prints a line per account."""
-    opened = open_accounts(config)
+    opened = open_accounts(config, TokenStore.for_config(config))
     try:
         with Store(config.storage.url) as store:
             report = run_pass(config, store, opened.accounts, clock(), opened.unavailable)
@@ -186,11 +206,13 @@ def cmd_auth(config: Config, name: str, *, no_browser: bool, browser: bool) -> i
     if isinstance(account, LocalAccount):
         print(f"{name}: a local account reads files and needs no authorization")
         return EXIT_OK
+    tokens = TokenStore.for_config(config)
+    tokens.ensure_usable()  # no sign-in whose tokens could not be kept
     if isinstance(account, GoogleAccount):
-        address = google.authorize(account, TokenStore(), open_browser=not no_browser, say=print)
+        address = google.authorize(account, tokens, open_browser=not no_browser, say=print)
     else:
         # Microsoft: the device code by default (--no-browser means the same), --browser opens one.
-        address = microsoft.authorize(account, TokenStore(), browser=browser, say=print)
+        address = microsoft.authorize(account, tokens, browser=browser, say=print)
     with Store(config.storage.url) as store:
         previous = store.account_state(name)
         state = previous or AccountState(name=name, provider=account.provider, address=address)
@@ -218,6 +240,58 @@ def cmd_explain(config: Config, interview_id: str) -> int:
         item = matches[0]
         audit = store.audit(item.interview.id)
     print(explain(item, audit, config.profile.timezone))
+    return EXIT_OK
+
+
+def cmd_run(config_path: Path | None, clock: Clock) -> int:
+    """The daemon, until SIGTERM/SIGINT; a bad configuration stops it before it starts."""
+    daemon = Daemon(lambda: load_config(config_path, os.environ), clock=clock)
+    try:
+        code = daemon.run()
+    finally:
+        daemon.close()
+    if daemon.abandoned_pass:
+        # The worker thread is still in a provider call: do not wait for it (the stop
+        # deadline matters more; the next start reconciles the pass).
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(code)
+    return code
+
+
+def cmd_accounts(config: Config) -> int:
+    """Each account with provider, address, authorization state, last pass and error."""
+    with Store(config.storage.url) as store:
+        print(doctor.describe_accounts(config, store, TokenStore.for_config(config)))
+    return EXIT_OK
+
+
+def cmd_doctor(config_path: Path | None) -> int:
+    """Check the whole set-up; exit 1 when anything needs fixing."""
+    checks = doctor.run_doctor(config_path)
+    print(doctor.format_checks(checks))
+    return EXIT_FAILED if any(check.failed for check in checks) else EXIT_OK
+
+
+def cmd_service(action: str, config_path: Path | None) -> int:
+    """Write or remove the systemd user unit; say which systemctl command to run."""
+    if action == "uninstall":
+        removed = unit.uninstall()
+        if removed is None:
+            print(f"No service installed ({unit.unit_path()} does not exist); nothing to remove.")
+            return EXIT_OK
+        print(f"Removed {removed}. To stop the running service, run:\n  {unit.STOP_COMMAND}")
+        return EXIT_OK
+    explicit = config_path or (
+        Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV, "").strip() else None
+    )
+    result = unit.install(explicit.expanduser() if explicit else None)
+    verb = "Replaced" if result.replaced else "Wrote"
+    print(
+        f"{verb} {result.path}\n  ExecStart={result.exec_start}\n"
+        f"To start it now and at every login, run:\n  {unit.ENABLE_COMMAND}\n"
+        "Then check with: interview-outreach doctor   (logs: journalctl --user -u interview-outreach)"
+    )
     return EXIT_OK
 
 

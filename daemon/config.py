@@ -33,10 +33,12 @@ DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
 DEFAULT_GOOGLE_CALENDARS = ("primary",)
 DEFAULT_POLL_SECONDS = 300
 MIN_POLL_SECONDS = 30
+SECRET_STORES = ("keyring", "file")
+TOKEN_FILE_NAME = "tokens.json"  # noqa: S105 - a file name, not a secret
 MAX_HIGHLIGHTS = 2
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_SECTIONS = ("profile", "rules", "storage", "daemon", "accounts")
+_SECTIONS = ("profile", "rules", "storage", "daemon", "secrets", "accounts")
 _PROFILE_KEYS = ("name", "timezone", "highlights", "signature")
 _ACCOUNT_KEYS: Mapping[str, tuple[str, ...]] = {
     "google": ("client_secrets", "calendars", "api_endpoint"),
@@ -86,6 +88,15 @@ class DaemonSettings:
     """How the background service runs."""
 
     poll_seconds: int = DEFAULT_POLL_SECONDS
+    notifications: bool = True
+
+
+@dataclass(frozen=True)
+class SecretsSettings:
+    """Where account tokens are kept: the OS keyring, or (opted in) an unencrypted file."""
+
+    store: str = "keyring"
+    file: Path | None = None  # the token file when ``store == "file"``
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,7 @@ class Config:
     accounts: tuple[AccountConfig, ...]
     source: Path | None
     templates_dir: Path
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)
 
     def account(self, name: str) -> AccountConfig:
         """The account called ``name``; a ``UserError`` listing the configured ones otherwise."""
@@ -168,6 +180,11 @@ def default_database_url() -> str:
     return f"sqlite:///{platformdirs.user_data_dir(APP_NAME)}/{APP_NAME}.db"
 
 
+def default_token_file() -> Path:
+    """The opted-in token file: ``tokens.json`` in the user data folder."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / TOKEN_FILE_NAME
+
+
 def system_timezone(env: Mapping[str, str], localtime: Path = Path("/etc/localtime")) -> ZoneInfo:
     """The system's time zone: ``$TZ``, else where ``/etc/localtime`` points, else UTC."""
     for key in (_zone_key_from_tz(env.get("TZ", "")), _zone_key_from_link(localtime)):
@@ -175,6 +192,17 @@ def system_timezone(env: Mapping[str, str], localtime: Path = Path("/etc/localti
         if zone is not None:
             return zone
     return ZoneInfo("UTC")
+
+
+def system_timezone_origin(
+    env: Mapping[str, str], localtime: Path = Path("/etc/localtime")
+) -> str | None:
+    """Where :func:`system_timezone` found the zone (``$TZ`` or the link), ``None`` if nowhere."""
+    if _zone(_zone_key_from_tz(env.get("TZ", ""))) is not None:
+        return "$TZ"
+    if _zone(_zone_key_from_link(localtime)) is not None:
+        return str(localtime)
+    return None
 
 
 def _config_home(env: Mapping[str, str]) -> Path:
@@ -235,6 +263,7 @@ def parse_config(data: Mapping[str, object], *, base_dir: Path, env: Mapping[str
     rules = _rules(root.table("rules"))
     storage = _storage(root.table("storage"), base_dir)
     daemon = _daemon(root.table("daemon"))
+    secrets = _secrets(root.table("secrets"), base_dir)
     accounts = _accounts(root, base_dir)
     if problems:
         raise ConfigError(problems)
@@ -246,6 +275,7 @@ def parse_config(data: Mapping[str, object], *, base_dir: Path, env: Mapping[str
         accounts=accounts,
         source=None,
         templates_dir=base_dir / "templates",
+        secrets=secrets,
     )
 
 
@@ -418,6 +448,11 @@ class _Table:
             else:
                 items.append(item.strip())
         return tuple(items) if len(items) == len(value) else None
+
+    def boolean(self, name: str, default: bool) -> bool:
+        """A yes/no value written ``true`` or ``false``."""
+        value = self._typed(name, bool, "true or false", "true")
+        return default if value is None else value
 
     def choice(self, name: str, options: Sequence[str], what: str) -> str | None:
         """One of ``options``; the key is required."""
@@ -721,10 +756,28 @@ def _sqlite_url(url: str, base_dir: Path) -> str:
 
 
 def _daemon(table: _Table) -> DaemonSettings:
-    table.check_keys(("poll_seconds",))
+    table.check_keys(("poll_seconds", "notifications"))
     return DaemonSettings(
-        poll_seconds=table.integer("poll_seconds", DEFAULT_POLL_SECONDS, MIN_POLL_SECONDS)
+        poll_seconds=table.integer("poll_seconds", DEFAULT_POLL_SECONDS, MIN_POLL_SECONDS),
+        notifications=table.boolean("notifications", default=True),
     )
+
+
+def _secrets(table: _Table, base_dir: Path) -> SecretsSettings:
+    table.check_keys(("store", "file"))
+    store = "keyring"
+    if table.has("store"):
+        store = table.choice("store", SECRET_STORES, "a place to keep tokens") or "keyring"
+    file = table.path(
+        "file", base_dir, '"~/.local/share/interview-outreach/tokens.json"', required=False
+    )
+    if file is not None and file.is_dir():
+        table.problem(
+            "file", f"{file} is a folder; give the path of a file, e.g. {file / TOKEN_FILE_NAME}"
+        )
+    if store != "file":
+        return SecretsSettings()  # ``file`` alone never moves tokens out of the keyring
+    return SecretsSettings(store="file", file=file or default_token_file())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,372 @@
+"""``doctor`` and ``accounts``: is everything in place, and how is each account doing.
+
+``doctor`` checks the configuration, where tokens are kept, each account's authorization
+(without a network call), the database, the time zone and the systemd unit. Each check is
+one line, ``ok`` or ``FAIL``; a failing line ends with how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+
+from daemon.config import (
+    AccountConfig,
+    Config,
+    GoogleAccount,
+    LocalAccount,
+    default_config_path,
+    load_config,
+    system_timezone_origin,
+)
+from daemon.errors import ConfigError, OutreachError, StorageError, UserError
+from daemon.secrets import FileSecrets, TokenStore, keyring_problem
+from daemon.store.db import open_engine
+from daemon.store.repository import AccountState, Store
+from daemon.unit import ENABLE_COMMAND, UNIT_NAME, unit_command, unit_path
+
+OK, FAIL, SKIP = "ok", "FAIL", "--"
+SYSTEMCTL_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check: ``ok``, ``FAIL`` (with a fix) or ``--`` (not checked)."""
+
+    status: str
+    what: str
+    detail: str
+    fix: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """Whether this check failed."""
+        return self.status == FAIL
+
+    def line(self) -> str:
+        """The check as ``doctor`` prints it."""
+        fix = f" -> fix: {self.fix}" if self.fix else ""
+        return f"{self.status:<4}  {self.what}: {self.detail}{fix}"
+
+
+def ok(what: str, detail: str) -> Check:
+    """A passed check."""
+    return Check(OK, what, detail)
+
+
+def fail(what: str, detail: str, fix: str) -> Check:
+    """A failed check and how to fix it."""
+    return Check(FAIL, what, detail, fix)
+
+
+# ---------------------------------------------------------------------------------------------
+# doctor
+# ---------------------------------------------------------------------------------------------
+
+Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+
+
+def run_doctor(
+    config_path: Path | None,
+    env: Mapping[str, str] | None = None,
+    run: Runner | None = None,
+) -> list[Check]:
+    """Every check, in the order printed. ``run`` runs ``systemctl`` (tests replace it)."""
+    env = os.environ if env is None else env
+    checks: list[Check] = []
+    try:
+        config = load_config(config_path, env)
+    except ConfigError as error:
+        where = (config_path or default_config_path(env)).expanduser()
+        checks.extend(
+            fail(
+                "config",
+                problem,
+                "edit the file as the line says (config.example.toml is the reference)",
+            )
+            for problem in error.problems
+        )
+        checks.append(
+            Check(SKIP, "tokens, accounts, database, time zone", f"not checked until {where} loads")
+        )
+        checks.append(check_unit(env, run))
+        return checks
+    checks.append(ok("config", f"{config.source} ({_accounts_phrase(config)})"))
+    tokens = TokenStore.for_config(config)
+    checks.append(check_token_store(config, tokens))
+    states = _account_states(config)
+    database = check_database(config)
+    checks.extend(
+        check_account(account, tokens, states.get(account.name)) for account in config.accounts
+    )
+    checks.append(database)
+    checks.append(check_timezone(config, env))
+    checks.append(check_unit(env, run))
+    return checks
+
+
+def _accounts_phrase(config: Config) -> str:
+    kinds = ", ".join(f"{a.name} ({a.provider})" for a in config.accounts)
+    return f"{len(config.accounts)} account{'s' if len(config.accounts) != 1 else ''}: {kinds}"
+
+
+def check_token_store(config: Config, tokens: TokenStore) -> Check:
+    """Where tokens are kept, and whether that works."""
+    needs_tokens = any(not isinstance(a, LocalAccount) for a in config.accounts)
+    if tokens.file is not None:
+        secrets = FileSecrets(tokens.file)
+        unsafe = secrets.permission_problem()
+        if unsafe:
+            return fail("tokens", unsafe, f"chmod 600 {tokens.file}")
+        folder = tokens.file.parent
+        if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            return fail("tokens", f"folder {folder} is not writable", f"chmod u+rwx {folder}")
+        return ok(
+            "tokens",
+            f"unencrypted file {tokens.file}, readable by you only "
+            '(you opted in with [secrets] store = "file")',
+        )
+    problem = keyring_problem()
+    if problem is None:
+        return ok("tokens", f"kept in the OS keyring ({tokens.describe()})")
+    if not needs_tokens:
+        return ok("tokens", f"{problem[0]}, but local accounts need no tokens")
+    return fail("tokens", *problem)
+
+
+def check_account(account: AccountConfig, tokens: TokenStore, state: AccountState | None) -> Check:
+    """Whether ``account`` can be used: files for local ones, a saved grant for the others."""
+    what = f"account {account.name} ({account.provider})"
+    if isinstance(account, LocalAccount):
+        return ok(what, f"{account.address}: no authorization needed")
+    auth = f"run `interview-outreach auth {account.name}`"
+    if state is not None and state.needs_auth:
+        return fail(
+            what,
+            f"the authorization was revoked or has expired ({state.last_error or 'refused'})",
+            auth,
+        )
+    try:
+        raw = tokens.get(account.name)
+    except UserError as error:
+        return fail(what, "; ".join(error.problems), "see the tokens line above")
+    entry = _json(raw)
+    if isinstance(account, GoogleAccount):
+        return _google(what, account, entry, auth)
+    return _microsoft(what, entry, auth)
+
+
+def _google(what: str, account: GoogleAccount, entry: dict[str, Any], auth: str) -> Check:
+    if not entry.get("refresh_token"):
+        return fail(what, "not authorized yet (no token saved)", auth)
+    if not account.client_secrets.is_file():
+        return fail(
+            what,
+            f"the OAuth client file {account.client_secrets} is missing",
+            "download the OAuth client (Desktop app) JSON from the Google Cloud console to that path",
+        )
+    return ok(
+        what,
+        f"authorized as {entry.get('address') or 'an unknown address'} (checked without a network call)",
+    )
+
+
+def _microsoft(what: str, entry: dict[str, Any], auth: str) -> Check:
+    cache = _json(entry.get("cache"))
+    if not cache.get("RefreshToken"):
+        return fail(what, "not authorized yet (no token saved)", auth)
+    return ok(
+        what,
+        f"authorized as {entry.get('address') or 'an unknown address'} (checked without a network call)",
+    )
+
+
+def _json(raw: object) -> dict[str, Any]:
+    if not isinstance(raw, str) or not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _account_states(config: Config) -> dict[str, AccountState]:
+    try:
+        with Store(config.storage.url) as store:
+            return {a.name: s for a in config.accounts if (s := store.account_state(a.name))}
+    except OutreachError:
+        return {}  # the database line says what is wrong
+
+
+def check_database(config: Config) -> Check:
+    """Open (create, migrate) the database and say at which schema revision it is."""
+    try:
+        engine = open_engine(config.storage.url)
+    except StorageError as error:
+        return fail("database", str(error), "fix [storage] url, or the folder's permissions")
+    try:
+        shown = engine.url.render_as_string(hide_password=True)
+        with engine.connect() as connection:
+            heads = MigrationContext.configure(connection).get_current_heads()
+    finally:
+        engine.dispose()
+    revision = ", ".join(heads) or "none"
+    return ok("database", f"{shown} opens; schema up to date (revision {revision})")
+
+
+def check_timezone(config: Config, env: Mapping[str, str]) -> Check:
+    """The profile's time zone, and where it came from."""
+    zone = config.profile.timezone.key
+    if _configured_timezone(config.source):
+        return ok("time zone", f"{zone} (set in [profile] timezone)")
+    origin = system_timezone_origin(env)
+    if origin is None:
+        return fail(
+            "time zone",
+            "none set, and the system's could not be found: interview times would be read as UTC",
+            'add timezone = "Europe/London" (your zone) under [profile]',
+        )
+    return ok(
+        "time zone", f"{zone} (the system's, from {origin}; set [profile] timezone to choose)"
+    )
+
+
+def _configured_timezone(source: Path | None) -> bool:
+    if source is None:
+        return False
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    profile = data.get("profile")
+    return isinstance(profile, dict) and "timezone" in profile
+
+
+def _run_systemctl(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - a fixed command, no shell
+        list(args), capture_output=True, text=True, timeout=SYSTEMCTL_TIMEOUT, check=False
+    )
+
+
+def check_unit(env: Mapping[str, str], run: Runner | None = None) -> Check:
+    """The user unit: installed, pointing at an existing program, enabled."""
+    path = unit_path(env)
+    install = f"run `interview-outreach service install`, then `{ENABLE_COMMAND}`"
+    if not path.is_file():
+        return fail("systemd unit", f"not installed ({path} does not exist)", install)
+    command = unit_command(path.read_text(encoding="utf-8")) or ""
+    words = _split(command)
+    program = Path(words[0]) if words else None
+    if program is None or not program.is_file():
+        return fail(
+            "systemd unit",
+            f"{path} starts {words[0] if words else 'nothing'}, which does not exist",
+            install,
+        )
+    systemctl = shutil.which("systemctl", path=env.get("PATH"))
+    if systemctl is None:
+        return ok(
+            "systemd unit",
+            f"installed at {path}; whether it is enabled could not be checked (no systemctl)",
+        )
+    runner = run or _run_systemctl
+    try:
+        enabled = runner([systemctl, "--user", "is-enabled", UNIT_NAME])
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return ok(
+            "systemd unit",
+            f"installed at {path}; whether it is enabled could not be checked ({error})",
+        )
+    state = enabled.stdout.strip()
+    if state == "enabled":
+        active = runner([systemctl, "--user", "is-active", UNIT_NAME]).stdout.strip() or "unknown"
+        return ok("systemd unit", f"installed at {path}, enabled, {active}")
+    if state in ("disabled", "linked", "masked", "static", "indirect", "not-found"):
+        return fail("systemd unit", f"installed at {path} but {state}", f"run `{ENABLE_COMMAND}`")
+    reason = (enabled.stderr.strip().splitlines() or ["no answer"])[0]
+    return ok(
+        "systemd unit",
+        f"installed at {path}; whether it is enabled could not be checked (systemctl --user: {reason})",
+    )
+
+
+def _split(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return command.split()
+
+
+def format_checks(checks: Sequence[Check]) -> str:
+    """The lines ``doctor`` prints, and a closing summary."""
+    lines = [check.line() for check in checks]
+    failures = sum(check.failed for check in checks)
+    lines.append(
+        "everything is in place"
+        if not failures
+        else f"{failures} problem{'s' if failures != 1 else ''} to fix"
+    )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# accounts
+# ---------------------------------------------------------------------------------------------
+
+
+def describe_accounts(config: Config, store: Store, tokens: TokenStore) -> str:
+    """Each account: provider, address, authorization, last successful pass, last error."""
+    tz = config.profile.timezone
+    blocks = []
+    for account in config.accounts:
+        state = store.account_state(account.name)
+        address = _address(account, state, tokens)
+        when = (
+            state.last_success_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+            if state and state.last_success_at
+            else "never"
+        )
+        error = state.last_error if state and state.last_error else "none"
+        blocks.append(
+            f"{account.name} ({account.provider}) {address or '(address not known yet)'}\n"
+            f"  authorization: {_authorization(account, state, tokens)}\n"
+            f"  last successful pass: {when}\n"
+            f"  last error: {error}"
+        )
+    return "\n\n".join(blocks)
+
+
+def _address(account: AccountConfig, state: AccountState | None, tokens: TokenStore) -> str:
+    if isinstance(account, LocalAccount):
+        return account.address
+    if state and state.address:
+        return state.address
+    try:
+        return str(_json(tokens.get(account.name)).get("address") or "")
+    except UserError:
+        return ""
+
+
+def _authorization(account: AccountConfig, state: AccountState | None, tokens: TokenStore) -> str:
+    if isinstance(account, LocalAccount):
+        return "no authorization needed"
+    run = f"run `interview-outreach auth {account.name}`"
+    if state is not None and state.needs_auth:
+        return f"needs authorization again: {run}"
+    try:
+        present = bool(tokens.get(account.name))
+    except UserError as error:
+        return f"unknown ({error.problems[0]})"
+    where = "token file" if tokens.file else "keyring"
+    return f"authorized ({where} entry present)" if present else f"not authorized yet: {run}"

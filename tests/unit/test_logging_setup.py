@@ -1,0 +1,125 @@
+"""Logging: journald priority prefixes under systemd, timestamps elsewhere, secrets masked."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from daemon.logging_setup import RedactingFilter, redact, setup_logging, syslog_priority
+
+
+@pytest.fixture
+def restore_root() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def journal_stream(path: Path) -> tuple[io.TextIOWrapper, str]:
+    stream = path.open("w", encoding="utf-8")
+    stat = os.fstat(stream.fileno())
+    return stream, f"{stat.st_dev}:{stat.st_ino}"
+
+
+def test_under_systemd_lines_carry_syslog_priorities_and_no_time(
+    tmp_path: Path, restore_root: None
+) -> None:
+    stream, value = journal_stream(tmp_path / "journal")
+    with stream:
+        setup_logging(logging.DEBUG, {"JOURNAL_STREAM": value}, stream)
+        log = logging.getLogger("daemon.test")
+        log.debug("debug")
+        log.info("info")
+        log.warning("warning")
+        log.error("two\nlines")
+        log.critical("critical")
+    lines = (tmp_path / "journal").read_text().splitlines()
+    assert lines == [
+        "<7>daemon.test: debug",
+        "<6>daemon.test: info",
+        "<4>daemon.test: warning",
+        "<3>daemon.test: two",
+        "<3>lines",
+        "<2>daemon.test: critical",
+    ]
+
+
+def test_a_journal_stream_inherited_by_another_stream_is_not_used(
+    tmp_path: Path, restore_root: None
+) -> None:
+    journal, value = journal_stream(tmp_path / "journal")
+    journal.close()
+    terminal = (tmp_path / "terminal").open("w", encoding="utf-8")
+    with terminal:
+        setup_logging(logging.INFO, {"JOURNAL_STREAM": value}, terminal)
+        logging.getLogger("daemon.test").info("hello")
+    line = (tmp_path / "terminal").read_text().strip()
+    assert not line.startswith("<")
+    assert line.endswith("INFO daemon.test: hello")
+    assert line[:4].isdigit()  # starts with the date and time
+
+
+def test_setting_up_twice_does_not_double_lines(restore_root: None) -> None:
+    first, second = io.StringIO(), io.StringIO()
+    setup_logging(logging.INFO, {}, first)
+    setup_logging(logging.INFO, {}, second)
+    logging.getLogger("daemon.test").info("once")
+    assert first.getvalue() == ""
+    assert second.getvalue().count("once") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("Authorization: Bearer ya29.a0AfH6SMBx-abc_def", "a0AfH6SMBx"),
+        ("token endpoint said refresh_token=1//0gLx-secret-value&scope=x", "0gLx-secret"),
+        ('{"access_token": "eyJhbGciOi.payload.sig", "expires_in": 3599}', "eyJhbGciOi"),
+        ("{'refresh_token': 'M.R3_BAY.secret!'}", "M.R3_BAY"),
+        ("GET /callback?state=abc&code=4/0AX4XfWh-secret-code HTTP/1.1", "0AX4XfWh"),
+        ("client_secret=GOCSPX-abcdef123", "GOCSPX"),
+        ("saw 1//0gVeryLongRefreshTokenValue in a repr", "VeryLongRefresh"),
+    ],
+)
+def test_secrets_are_masked(text: str, hidden: str) -> None:
+    masked = redact(text)
+    assert hidden not in masked
+    assert "[redacted]" in masked
+
+
+def test_ordinary_text_is_left_alone() -> None:
+    text = "account home: 3 events, exit code 2, sync token stored, HTTP status code: 503"
+    assert redact(text) == text
+
+
+def test_the_filter_masks_arguments_and_tracebacks(restore_root: None) -> None:
+    stream = io.StringIO()
+    setup_logging(logging.INFO, {}, stream)
+    log = logging.getLogger("daemon.test")
+    log.warning("request failed: %s", "Bearer abc.def.ghi")
+    try:
+        raise ValueError("refresh_token=1//secret-in-exception")
+    except ValueError:
+        log.exception("boom")
+    output = stream.getvalue()
+    assert "abc.def.ghi" not in output
+    assert "secret-in-exception" not in output
+    assert output.count("[redacted]") >= 2
+
+
+def test_the_filter_never_drops_a_record() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "bad %d", ("x",), None)
+    assert RedactingFilter().filter(record)
+    assert "bad" in record.getMessage()
+
+
+def test_priorities() -> None:
+    assert [syslog_priority(level) for level in (5, 10, 20, 30, 40, 50)] == [7, 7, 6, 4, 3, 2]
