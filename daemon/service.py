@@ -130,7 +130,10 @@ def run_pass(
     for missing in unavailable:
         report.accounts.append(AccountReport(missing.name, error=missing.error))
         _record_failure(store, missing, now)
-    user = user_identity(config, _addresses(accounts))
+    # Every address the user has, also of accounts not in this pass (the daemon runs one
+    # account at a time): the user is never an interviewer to themselves.
+    known = [s.address for a in config.accounts if (s := store.account_state(a.name)) and s.address]
+    user = user_identity(config, [*_addresses(accounts), *known])
     context = plan_context(config)
     for account in accounts:
         account_report = AccountReport(account.name)

@@ -57,9 +57,9 @@ def static_skip(
         return SkipReason.CANCELLED, "the event was cancelled"
     if event.user_response is Response.DECLINED:
         return SkipReason.DECLINED, "you declined the invitation"
-    if event.user_is_organizer:
-        return SkipReason.USER_IS_INTERVIEWER, "you organize this event"
     organizer = event.organizer
+    if event.user_is_organizer or (organizer is not None and organizer.email in user.addresses):
+        return SkipReason.USER_IS_INTERVIEWER, "you organize this event"
     if organizer and organizer.domain in organisation_domains(user):
         return (
             SkipReason.USER_IS_INTERVIEWER,

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from daemon.config import LocalAccount, parse_config
-from daemon.domain.model import CalendarEvent, Participant
+from daemon.domain.model import CalendarEvent, Participant, Response
 from daemon.errors import CursorExpired, TransientError
 from daemon.ports import CalendarChanges
 from daemon.service import Account, run_pass
-from daemon.store.repository import Store
-from tests.fakes.memory import MemoryMailbox
+from daemon.store.repository import AccountState, Store
+from tests.fakes.memory import MemoryCalendar, MemoryMailbox
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
 EVENT = CalendarEvent(
@@ -102,3 +102,21 @@ def test_a_failing_account_is_recorded_and_the_cursor_kept(tmp_path: Path) -> No
     assert state is not None
     assert state.calendar_cursor == "c1" and state.last_error == "calendar answered 503"
     assert state.last_success_at == NOW
+
+
+def test_addresses_of_accounts_outside_the_pass_still_count_as_the_user(tmp_path: Path) -> None:
+    """The daemon passes one account at a time: the other account's address is still the user."""
+    config, store, _, _ = setup(tmp_path)
+    store.save_account_state(AccountState(name="other", provider="google", address="ada@gmail.com"))
+    own_event = CalendarEvent(
+        uid="u2", title="Interview: Backend Engineer candidate", start=NOW + timedelta(days=3),
+        end=NOW + timedelta(days=3, hours=1),
+        organizer=Participant("ada@gmail.com", "Ada Lovelace"),
+        attendees=(Participant("candidate@acme.com", "Cara", response=Response.ACCEPTED),),
+    )  # fmt: skip
+    calendar = MemoryCalendar((own_event,))
+    account = Account("inc", "local", calendar, MemoryMailbox("ada@example.org"))
+    run_pass(config, store, [account], NOW)  # type: ignore[arg-type]
+    (tracked,) = store.interviews()
+    assert tracked.interview.skip_reason is not None
+    assert tracked.interview.skip_reason.value == "user_is_interviewer"
