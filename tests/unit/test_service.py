@@ -106,7 +106,19 @@ def test_a_failing_account_is_recorded_and_the_cursor_kept(tmp_path: Path) -> No
 
 def test_addresses_of_accounts_outside_the_pass_still_count_as_the_user(tmp_path: Path) -> None:
     """The daemon passes one account at a time: the other account's address is still the user."""
-    config, store, _, _ = setup(tmp_path)
+    _, store, _, _ = setup(tmp_path)
+    config = parse_config(
+        {
+            "profile": {"name": "Ada Lovelace", "timezone": "Europe/London"},
+            "accounts": [
+                {"name": "inc", "provider": "local", "address": "ada@example.org",
+                 "calendar": "cal", "maildir": "mail"},
+                {"name": "other", "provider": "google", "client_secrets": "google.json"},
+            ],
+        },
+        base_dir=tmp_path,
+        env={"TZ": "UTC"},
+    )  # fmt: skip
     store.save_account_state(AccountState(name="other", provider="google", address="ada@gmail.com"))
     own_event = CalendarEvent(
         uid="u2", title="Interview: Backend Engineer candidate", start=NOW + timedelta(days=3),
