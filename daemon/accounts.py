@@ -39,7 +39,8 @@ def open_accounts(config: Config, tokens: TokenStore | None = None) -> OpenedAcc
                 Unavailable(account.name, account.provider, str(error), needs_auth=True)
             )
         except (ProviderError, UserError) as error:
-            opened.unavailable.append(Unavailable(account.name, account.provider, str(error)))
+            message = str(error).removeprefix(f"account {account.name}: ")  # shown per account
+            opened.unavailable.append(Unavailable(account.name, account.provider, message))
     return opened
 
 
