@@ -33,7 +33,7 @@ from daemon.domain.planning import (
     plan,
 )
 from daemon.domain.rendering import Renderer
-from daemon.domain.replies import ReplyFinding, find_reply
+from daemon.domain.replies import ReplyFinding, automatic_marker, find_reply
 from daemon.domain.timing import outreach_window
 from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError
 from daemon.executor import ExecutionTally, Executor
@@ -492,8 +492,8 @@ def _in_touch(
     received_recent = sent_recent = False
     for person in interview.interviewers:
         for message in mailbox.messages_with(person.email, since):
-            if message.message_id in own:
-                continue
+            if message.message_id in own or automatic_marker(message):
+                continue  # auto-replies and bounces are not an exchange with the person
             if message.folder == "sent":
                 sent += 1
                 sent_recent = sent_recent or message.date >= recent
