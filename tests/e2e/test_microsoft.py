@@ -5,6 +5,7 @@ or not → thank-you."""
 from __future__ import annotations
 
 import json
+import webbrowser
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -238,3 +239,18 @@ def test_a_rotated_refresh_token_is_saved(world: MicrosoftWorld) -> None:
     assert world.run("once", at=WINDOW_OPENS + timedelta(minutes=5))[0] == 0
     assert keyring.get_password("interview-outreach", "work") != before
     assert world.fake.refresh_count >= 1
+
+
+def test_browser_sign_in_with_a_loopback_redirect(
+    world: MicrosoftWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The "browser" is the fake's user, who signs in and consents at once.
+    monkeypatch.setattr(msal.application, "_preferred_browser", lambda: None)
+    monkeypatch.setattr(webbrowser, "open", world.fake.open_browser)
+    code, out, err = world.run("auth", "work", "--browser", at=WINDOW_OPENS)
+    assert code == 0, err
+    assert f"authorized as {USER}" in out
+    assert world.fake.browser_errors == []
+    visit = world.fake.authorizations[-1]
+    assert visit["redirect_uri"].startswith("http://localhost:")
+    assert world.fake.pending_user_codes == []  # no device code was involved
