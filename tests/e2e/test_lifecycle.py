@@ -13,6 +13,7 @@ import pytest
 
 from daemon.domain.model import ActionState
 from daemon.store.repository import Store
+from tests.databases import postgres_url
 from tests.e2e.conftest import USER as USER_ADDRESS
 from tests.e2e.conftest import World
 
@@ -466,3 +467,18 @@ def test_an_interview_across_midnight_and_a_dst_change(world: World) -> None:
     world.run("once", at=datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
     thankyou = only(world.status(at=start))["actions"]["thankyou"][0]
     assert thankyou["due_at"] == "2026-10-26T09:00:00+00:00"  # Monday 09:00 GMT
+
+
+def test_the_same_pass_works_on_postgresql(world: World) -> None:
+    url = postgres_url()
+    world.config.write_text(
+        world.config.read_text().replace(
+            f'url = "sqlite:///{world.root / "state.db"}"', f'url = "{url}"'
+        )
+    )
+    assert url in world.config.read_text()
+    interview(world)
+    for minutes in (0, 5):
+        assert world.run("once", at=WINDOW_OPENS + timedelta(minutes=minutes)).code == 0
+    assert len(world.draft_paths()) == 1
+    assert only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]["state"] == "drafted"

@@ -41,6 +41,7 @@ from daemon.store import AccountState, AuditEntry, Store, TrackedInterview
 from daemon.store.codec import interview_from_json, interview_to_json
 from daemon.store.db import alembic_config, open_engine
 from daemon.store.schema import metadata
+from tests.databases import postgres_url
 
 LONDON = ZoneInfo("Europe/London")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -97,8 +98,18 @@ def db_url(tmp_path: Path, name: str = "state.db") -> str:
     return f"sqlite:///{tmp_path / name}"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated store, on SQLite and on PostgreSQL."""
+    url = db_url(tmp_path) if request.param == "sqlite" else postgres_url()
+    s = Store(url)
+    yield s
+    s.close()
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A store on SQLite, for tests that look into the file directly."""
     s = Store(db_url(tmp_path))
     yield s
     s.close()
@@ -356,7 +367,8 @@ def test_save_action_upserts_by_slot(store: Store) -> None:
     assert tracked.action(ActionKind.OUTREACH) == drafted
 
 
-def test_database_enforces_one_row_per_slot(tmp_path: Path, store: Store) -> None:
+def test_database_enforces_one_row_per_slot(tmp_path: Path, sqlite_store: Store) -> None:
+    store = sqlite_store
     iv = make_interview()
     store.save_interview(iv, T0)
     store.save_action(iv.id, ActionRecord(ActionKind.OUTREACH, "grace@employer.example"), T0)
@@ -481,7 +493,8 @@ def test_account_state_round_trip_and_upsert(store: Store) -> None:
     assert back.last_pass_at.tzinfo is UTC
 
 
-def test_transaction_is_atomic_and_isolated(tmp_path: Path, store: Store) -> None:
+def test_transaction_is_atomic_and_isolated(tmp_path: Path, sqlite_store: Store) -> None:
+    store = sqlite_store
     iv = make_interview()
     with pytest.raises(RuntimeError), store.transaction():
         store.save_interview(iv, T0)
@@ -619,7 +632,8 @@ def test_codec_keeps_zone_key_and_rejects_garbage() -> None:
             interview_from_json(garbage)
 
 
-def test_unreadable_snapshot_gives_storage_error(tmp_path: Path, store: Store) -> None:
+def test_unreadable_snapshot_gives_storage_error(tmp_path: Path, sqlite_store: Store) -> None:
+    store = sqlite_store
     iv = make_interview()
     store.save_interview(iv, T0)
     with sqlite3.connect(tmp_path / "state.db") as raw:
