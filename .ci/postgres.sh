@@ -13,7 +13,7 @@ if [ -z "$cluster" ]; then
     cluster="$(pg_lsclusters -h | head -n 1)"
 fi
 read -r version name port _ <<<"$cluster"
-pg_ctlcluster "$version" "$name" start 2>/dev/null || true
+pg_ctlcluster "$version" "$name" start >/dev/null 2>&1 || true
 su postgres -c "psql -q -p $port -c \"DROP DATABASE IF EXISTS interview_outreach_test\"" >/dev/null 2>&1
 su postgres -c "psql -q -p $port -c \"DROP ROLE IF EXISTS io_ci\"" >/dev/null 2>&1
 su postgres -c "psql -q -p $port -c \"CREATE ROLE io_ci LOGIN PASSWORD 'io_ci'\"" >/dev/null
