@@ -33,6 +33,7 @@ from daemon.service import run_pass
 from daemon.store.repository import Store
 from providers import microsoft
 from providers.google.auth import save_credentials
+from tests.fakes.clock import Clock
 from tests.fakes.google import FakeGoogle
 from tests.fakes.keyring_memory import MemoryKeyring
 from tests.fakes.microsoft import FakeMicrosoft
@@ -135,19 +136,6 @@ def run_steps(
             before()
             clear()
             measure(label, log, lambda: one_pass(config, store, clock))
-
-
-class Clock:
-    """The moment the product and the fake believe it is."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, delta: timedelta) -> None:
-        self.at += delta
 
 
 def one_pass(config: object, store: Store, clock: Clock) -> None:

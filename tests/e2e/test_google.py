@@ -17,6 +17,7 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 
 import providers.google.http as google_http
 from daemon.cli import main
+from tests.fakes.clock import Clock
 from tests.fakes.google import FakeGoogle
 from tests.fakes.keyring_memory import MemoryKeyring
 
@@ -28,16 +29,6 @@ SCOPES = {
     "https://www.googleapis.com/auth/gmail.compose",
     "https://www.googleapis.com/auth/calendar.readonly",
 }
-
-
-class Clock:
-    """The moment every component (CLI, fake Google) believes it is."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 class GoogleWorld:

@@ -17,22 +17,13 @@ import pytest
 
 import providers.microsoft.graph as graph_module
 from daemon.cli import main
+from tests.fakes.clock import Clock
 from tests.fakes.keyring_memory import MemoryKeyring
 from tests.fakes.microsoft import FakeMicrosoft
 
 USER = "ada@contoso.example"
 START = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)  # Thursday, GMT
 WINDOW_OPENS = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    """The moment every component (CLI, fake Microsoft) believes it is."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 class MicrosoftWorld:
