@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from daemon.config import AccountConfig, Config, GoogleAccount, LocalAccount
@@ -26,12 +27,19 @@ class OpenedAccounts:
             account.close()
 
 
-def open_accounts(config: Config, tokens: TokenStore | None = None) -> OpenedAccounts:
-    """Open the providers of every configured account; one failure never stops the others."""
+def open_accounts(
+    config: Config, tokens: TokenStore | None = None, names: Sequence[str] | None = None
+) -> OpenedAccounts:
+    """Open the providers of the named (default: every) configured account.
+
+    One failure never stops the others.
+    """
     tokens = tokens or TokenStore()
     user = user_identity(config)
     opened = OpenedAccounts()
     for account in config.accounts:
+        if names is not None and account.name not in names:
+            continue
         try:
             opened.accounts.append(_open(account, user, tokens))
         except AuthorizationNeeded as error:

@@ -458,7 +458,7 @@ class Daemon:
         self, config: Config, store: Store, names: Sequence[str] | None, now: datetime
     ) -> PassOutcome:
         """One pass over ``names`` (every account when ``None``) at ``now``."""
-        opened = open_accounts(config, TokenStore.for_config(config))
+        opened = open_accounts(config, TokenStore.for_config(config), names)
         try:
             accounts = [
                 guarded(a, self._stopping)

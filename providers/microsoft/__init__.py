@@ -9,7 +9,7 @@ import requests
 
 from daemon.config import MicrosoftAccount
 from daemon.domain.model import UserIdentity
-from daemon.errors import AuthorizationNeeded
+from daemon.errors import AuthorizationNeeded, TransientError
 from daemon.secrets import TokenStore
 from providers.microsoft.auth import MsalSession
 from providers.microsoft.calendar import GraphCalendar
@@ -37,7 +37,15 @@ def connect(
 ) -> MicrosoftConnection:
     """Open a Microsoft account from its saved sign-in (``AuthorizationNeeded`` if none)."""
     session = requests.Session()
-    msal_session = MsalSession(account, tokens, session)
+    try:
+        msal_session = MsalSession(account, tokens, session)
+    except (requests.RequestException, ValueError) as error:
+        # MSAL reads the authority's metadata when it starts: the network may be down.
+        session.close()
+        raise TransientError(
+            f"cannot reach the Microsoft sign-in service: {str(error).splitlines()[0][:200]}",
+            account.name,
+        ) from error
     if not msal_session.app.get_accounts():
         session.close()
         raise AuthorizationNeeded(

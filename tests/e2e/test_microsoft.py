@@ -245,3 +245,20 @@ def test_browser_sign_in_with_a_loopback_redirect(
     visit = world.fake.authorizations[-1]
     assert visit["redirect_uri"].startswith("http://localhost:")
     assert world.fake.pending_user_codes == []  # no device code was involved
+
+
+def test_an_unreachable_sign_in_service_fails_that_account_only(world: MicrosoftWorld) -> None:
+    calendar, maildir = world.root / "cal", world.root / "Mail"
+    calendar.mkdir()
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    text = world.config.read_text().replace(world.fake.authority, "https://127.0.0.1:9/common")
+    world.config.write_text(
+        text + f'\n[[accounts]]\nname = "home"\nprovider = "local"\naddress = "ada@example.org"\n'
+        f'calendar = "{calendar}"\nmaildir = "{maildir}"\n'
+    )
+    code, out, err = world.run("once", at=WINDOW_OPENS)
+    assert code == 1
+    assert "work: failed: cannot reach the Microsoft sign-in service" in err
+    assert "home: 0 events" in out
+    assert "Traceback" not in err
