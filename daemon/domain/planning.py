@@ -272,11 +272,9 @@ class _Planner:
         if self.facts.reply is None:
             return
         if self._observed(record) is DraftStatus.UNTOUCHED:
-            then = replace(
-                record, state=ActionState.CANCELLED, reason=Reason.REPLIED.value,
-                detail=self.facts.reply.why, due_at=None,
-            )  # fmt: skip
-            self.decisions.append(DeleteDraft(record, then))
+            self._delete_then(
+                record, ActionState.CANCELLED, Reason.REPLIED.value, self.facts.reply.why
+            )
         else:
             self._keep(replace(record, detail=f"{self.facts.reply.why}; your edited draft is kept"))
 
@@ -336,13 +334,10 @@ class _Planner:
         started = self.now >= self.interview.start
         if started_matters and started:
             if status is DraftStatus.UNTOUCHED:
-                then = replace(
-                    record, state=ActionState.CANCELLED,
-                    reason=Reason.INTERVIEW_STARTED.value,
-                    detail="the interview started before the draft was sent", due_at=None,
+                return self._delete_then(
+                    record, ActionState.CANCELLED, Reason.INTERVIEW_STARTED.value,
+                    "the interview started before the draft was sent",
                 )  # fmt: skip
-                self.decisions.append(DeleteDraft(record, then))
-                return then
             return record
         if self.skip is not None and record.kind is not ActionKind.THANKYOU:
             return self._withdraw(record, self.skip)
@@ -373,12 +368,9 @@ class _Planner:
             if status is DraftStatus.SENT:
                 return self._mark_sent(record)
             if status is DraftStatus.UNTOUCHED:
-                then = replace(
-                    record, state=ActionState.CANCELLED, reason=reason.value,
-                    detail=self.skip_detail, due_at=None,
-                )  # fmt: skip
-                self.decisions.append(DeleteDraft(record, then))
-                return then
+                return self._delete_then(
+                    record, ActionState.CANCELLED, reason.value, self.skip_detail
+                )
             if status is DraftStatus.EDITED:
                 detail = f"{self.skip_detail}; you edited the draft, so it was left in your mailbox"
                 return self._close(record, ActionState.CANCELLED, Reason.EDITED_KEPT.value, detail)
@@ -387,12 +379,7 @@ class _Planner:
     def _withdraw(self, record: ActionRecord, reason: SkipReason) -> ActionRecord:
         """A skip reason that appeared after drafting: remove an untouched draft."""
         if self._observed(record) is DraftStatus.UNTOUCHED:
-            then = replace(
-                record, state=ActionState.SKIPPED, reason=reason.value,
-                detail=self.skip_detail, due_at=None,
-            )  # fmt: skip
-            self.decisions.append(DeleteDraft(record, then))
-            return then
+            return self._delete_then(record, ActionState.SKIPPED, reason.value, self.skip_detail)
         note = f"{reason.value}: {self.skip_detail}; your edited draft is left as it is"
         return self._keep(replace(record, detail=note))
 
@@ -435,12 +422,7 @@ class _Planner:
         subject = ""
         if reply_to is not None:
             subject = _reply_subject(self._outreach_subject())
-        context = RenderContext(
-            kind=record.kind, recipient=recipient, interview=self.interview,
-            user_name=self.context.user_name, signature=self.context.signature,
-            highlights=self.context.highlights, timezone=self.context.timezone,
-            reply_subject=subject,
-        )  # fmt: skip
+        context = self._render_context(record.kind, recipient, subject)
         try:
             return self.context.renderer.render(context)
         except TemplateProblem as problem:
@@ -455,12 +437,18 @@ class _Planner:
         recipient = self._recipient(outreach)
         if recipient is None:
             return ""
-        context = RenderContext(
-            kind=ActionKind.OUTREACH, recipient=recipient, interview=self.interview,
+        context = self._render_context(ActionKind.OUTREACH, recipient)
+        return self.context.renderer.render_unchecked(context).subject
+
+    def _render_context(
+        self, kind: ActionKind, recipient: Participant, reply_subject: str = ""
+    ) -> RenderContext:
+        return RenderContext(
+            kind=kind, recipient=recipient, interview=self.interview,
             user_name=self.context.user_name, signature=self.context.signature,
             highlights=self.context.highlights, timezone=self.context.timezone,
+            reply_subject=reply_subject,
         )  # fmt: skip
-        return self.context.renderer.render_unchecked(context).subject
 
     def _recipient(self, record: ActionRecord) -> Participant | None:
         if record.kind is ActionKind.THANKYOU:
@@ -478,6 +466,14 @@ class _Planner:
             thread_id=ref.thread_id, drafted_at=self.now,
             detail="found the draft made before an interruption",
         )  # fmt: skip
+
+    def _delete_then(
+        self, record: ActionRecord, state: ActionState, reason: str, detail: str
+    ) -> ActionRecord:
+        """Delete the untouched draft of ``record``; the action then ends in ``state``."""
+        then = replace(record, state=state, reason=reason, detail=detail, due_at=None)
+        self.decisions.append(DeleteDraft(record, then))
+        return then
 
     def _close(
         self, record: ActionRecord, state: ActionState, reason: str | None, detail: str

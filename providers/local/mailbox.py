@@ -12,7 +12,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import mailbox
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,16 +166,7 @@ class LocalMailbox:
         """Messages in the inbox, its other folders and the sent folder from, to or cc
         ``address`` dated at or after ``since`` (one per Message-ID)."""
         wanted = address.strip().lower()
-        found: dict[str, MailMessage] = {}
-        for folder, kind in self._reading_folders():
-            with _io_errors(folder):
-                for entry in _entries(folder):
-                    message = None if entry.trashed else _mail_message(entry, kind)
-                    if message is None or message.date < since:
-                        continue
-                    if wanted == message.sender or wanted in message.recipients:
-                        found.setdefault(message.message_id or str(entry.path), message)
-        return sorted(found.values(), key=lambda m: m.date)
+        return self._scan(since, lambda m: wanted == m.sender or wanted in m.recipients)
 
     def thread_messages(
         self, message_id: str, thread_id: str | None, since: datetime
@@ -185,14 +176,17 @@ class LocalMailbox:
         Maildir has no thread ids; threads are followed through In-Reply-To/References.
         """
         wanted = normalize_message_id(message_id)
+        return self._scan(since, lambda m: wanted in (m.in_reply_to, *m.references))
+
+    def _scan(self, since: datetime, matches: Callable[[MailMessage], bool]) -> list[MailMessage]:
+        """Messages of the reading folders dated at or after ``since`` that ``matches``
+        accepts, one per Message-ID, oldest first."""
         found: dict[str, MailMessage] = {}
         for folder, kind in self._reading_folders():
             with _io_errors(folder):
                 for entry in _entries(folder):
                     message = None if entry.trashed else _mail_message(entry, kind)
-                    if message is None or message.date < since:
-                        continue
-                    if wanted in (message.in_reply_to, *message.references):
+                    if message is not None and message.date >= since and matches(message):
                         found.setdefault(message.message_id or str(entry.path), message)
         return sorted(found.values(), key=lambda m: m.date)
 
