@@ -165,7 +165,9 @@ def cmd_once(config: Config, clock: Clock) -> int:
     opened = open_accounts(config, TokenStore.for_config(config))
     try:
         with Store(config.storage.url) as store:
-            report = run_pass(config, store, opened.accounts, clock(), opened.unavailable)
+            report = run_pass(
+                config, store, opened.accounts, clock(), opened.unavailable, clock=clock
+            )
     finally:
         opened.close()
     print_pass_report(report)
@@ -177,6 +179,12 @@ def print_pass_report(report: PassReport) -> None:
     for account in report.accounts:
         if account.error:
             print(f"{account.name}: failed: {account.error}", file=sys.stderr)
+            continue
+        if account.passed_over:
+            print(
+                f"{account.name}: passed over: another interview-outreach process is working "
+                f"on it ({account.passed_over})"
+            )
             continue
         tally = account.tally
         print(

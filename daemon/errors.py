@@ -9,8 +9,10 @@
     │   ├── AuthorizationNeeded   the account must be authorized again (`auth ACCOUNT`)
     │   ├── TransientError        network fault, throttling, server error: retry later
     │   ├── CursorExpired         a sync token / history id / delta link is too old
-    │   └── SourceUnreadable      a local calendar or Maildir cannot be read
-    └── StorageError         the database cannot be opened or migrated
+    │   ├── SourceUnreadable      a local calendar or Maildir cannot be read
+    │   └── DraftChanged          a draft is no longer the untouched one we wrote
+    ├── StorageError         the database cannot be opened or migrated
+    └── LeaseLost            another process took over the account mid-pass
 
 The CLI prints ``str(error)`` (one line per problem) and never a traceback.
 """
@@ -62,6 +64,14 @@ class CursorExpired(ProviderError):
 
 class SourceUnreadable(ProviderError):
     """A local calendar or Maildir is missing or cannot be parsed."""
+
+
+class DraftChanged(ProviderError):
+    """The draft to update is no longer the untouched one we wrote: nothing was written."""
+
+
+class LeaseLost(OutreachError):
+    """Another process holds the account now; this one must stop writing to it."""
 
 
 class StorageError(OutreachError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from daemon.domain.model import CalendarEvent, DraftContent, DraftMessage, DraftRef, MailMessage
@@ -64,8 +65,30 @@ class MailChanges:
     cursor: str | None = None
 
 
+class DraftCheck(StrEnum):
+    """Whether a draft is still exactly the one the program wrote."""
+
+    UNTOUCHED = "untouched"  # still a draft, the very version we wrote
+    EDITED = "edited"  # still a draft, but changed (or another copy with its Message-ID)
+    GONE = "gone"  # no longer a draft (sent or deleted)
+
+
+class DraftRemoval(StrEnum):
+    """What ``Mailbox.delete_draft`` did."""
+
+    REMOVED = "removed"  # the untouched draft was removed and no copy of it is left
+    GONE = "gone"  # it was no longer a draft; nothing was done
+    KEPT = "kept"  # it (or another copy with its Message-ID) was changed: nothing of that removed
+
+
 class Mailbox(Protocol):
-    """The user's mailbox: drafts are written here and sent mail and replies read."""
+    """The user's mailbox: drafts are written here and sent mail and replies read.
+
+    A draft counts as *untouched* when its version marker (``DraftRef.version``) is the
+    one the program last wrote, where the provider has such markers; otherwise when its
+    content fingerprint (``DraftContent.fingerprint``) is the one the program wrote. Only
+    an untouched draft is ever updated or deleted.
+    """
 
     def address(self) -> str:
         """The mailbox owner's address, lower case."""
@@ -82,15 +105,29 @@ class Mailbox(Protocol):
         """Store ``draft`` as an unsent draft and return where it lives. Never sends."""
         ...
 
-    def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
-        """Replace the draft at ``ref`` with ``draft``; the returned ref may differ.
+    def check_draft(self, ref: DraftRef, fingerprint: str) -> DraftCheck:
+        """Whether the draft at ``ref`` is untouched (see the class), edited, or gone.
 
-        A draft that is no longer there raises ``ProviderError``: it is never recreated.
+        ``fingerprint`` is the content fingerprint the program wrote; it decides where
+        the provider has no version marker or ``ref.version`` is unknown.
         """
         ...
 
-    def delete_draft(self, ref: DraftRef) -> None:
-        """Remove the draft at ``ref``. Removing a draft that is already gone is no error."""
+    def update_draft(self, ref: DraftRef, draft: DraftMessage, fingerprint: str) -> DraftRef:
+        """Replace the untouched draft at ``ref`` with ``draft``, in one step.
+
+        There is never a moment with two drafts or none. The returned ref carries the new
+        version marker. A draft that is not untouched (``check_draft``) raises
+        ``DraftChanged`` and nothing is written: it is never overwritten nor recreated.
+        """
+        ...
+
+    def delete_draft(self, ref: DraftRef, fingerprint: str) -> DraftRemoval:
+        """Remove the draft at ``ref`` if it is untouched, and nothing else.
+
+        Only the exact draft the program wrote is removed; a draft that was changed, and
+        any other copy carrying its Message-ID, is left where it is (``KEPT``).
+        """
         ...
 
     def read_draft(self, ref: DraftRef) -> DraftContent | None:
@@ -98,11 +135,18 @@ class Mailbox(Protocol):
         ...
 
     def find_draft(self, message_id: str) -> DraftRef | None:
-        """The draft whose Message-ID is ``message_id``, if any (crash reconciliation)."""
+        """The draft whose Message-ID is ``message_id``, if any, with its version marker.
+
+        This is how a crash, a concurrent process or a lost database is reconciled.
+        """
         ...
 
     def find_sent(self, ref: DraftRef) -> MailMessage | None:
-        """The sent message that the draft at ``ref`` became, if the user sent it."""
+        """The sent message that the draft at ``ref`` became, if the user sent it.
+
+        ``ref.draft_id`` may be empty: then the sent message is looked up by
+        ``ref.message_id`` alone.
+        """
         ...
 
     def messages_with(self, address: str, since: datetime) -> list[MailMessage]:

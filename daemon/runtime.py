@@ -43,7 +43,14 @@ from daemon.config import Config
 from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
 from daemon.notify import DesktopNotifier, Notifier
-from daemon.ports import CalendarChanges, CalendarSource, Mailbox, MailChanges
+from daemon.ports import (
+    CalendarChanges,
+    CalendarSource,
+    DraftCheck,
+    DraftRemoval,
+    Mailbox,
+    MailChanges,
+)
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
 from daemon.service import Account, PassReport, run_pass
@@ -134,13 +141,17 @@ class _GuardedMailbox:
         self._stop.check()
         return self._inner.create_draft(draft)
 
-    def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
+    def check_draft(self, ref: DraftRef, fingerprint: str) -> DraftCheck:
         self._stop.check()
-        return self._inner.update_draft(ref, draft)
+        return self._inner.check_draft(ref, fingerprint)
 
-    def delete_draft(self, ref: DraftRef) -> None:
+    def update_draft(self, ref: DraftRef, draft: DraftMessage, fingerprint: str) -> DraftRef:
         self._stop.check()
-        self._inner.delete_draft(ref)
+        return self._inner.update_draft(ref, draft, fingerprint)
+
+    def delete_draft(self, ref: DraftRef, fingerprint: str) -> DraftRemoval:
+        self._stop.check()
+        return self._inner.delete_draft(ref, fingerprint)
 
     def read_draft(self, ref: DraftRef) -> DraftContent | None:
         self._stop.check()
@@ -468,7 +479,7 @@ class Daemon:
             unavailable = [u for u in opened.unavailable if names is None or u.name in names]
             covered = tuple(a.name for a in accounts) + tuple(u.name for u in unavailable)
             needed_auth = {n: _needs_auth(store.account_state(n)) for n in covered}
-            report = run_pass(config, store, accounts, now, unavailable)
+            report = run_pass(config, store, accounts, now, unavailable, clock=self._clock)
         finally:
             opened.close()
         _log_report(report)
@@ -606,6 +617,8 @@ def _log_report(report: PassReport) -> None:
         if account.error:
             log.warning("account %s: pass failed: %s", account.name, account.error)
             continue
+        if account.passed_over:
+            continue  # logged by the pass
         tally = account.tally
         log.info(
             "account %s: %d events, %d interviews tracked; drafts: %d created, %d updated, "

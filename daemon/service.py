@@ -6,11 +6,13 @@ This is the only place that wires the pure domain to providers and storage.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from daemon.config import Config, LocalAccount
+from daemon.domain.identity import action_message_id
 from daemon.domain.interviews import recognize
 from daemon.domain.mime import normalize_message_id
 from daemon.domain.model import (
@@ -18,6 +20,7 @@ from daemon.domain.model import (
     ActionRecord,
     ActionState,
     Address,
+    DraftRef,
     Interview,
     MailMessage,
     SkipReason,
@@ -35,10 +38,11 @@ from daemon.domain.planning import (
 from daemon.domain.rendering import Renderer
 from daemon.domain.replies import ReplyFinding, automatic_marker, find_reply
 from daemon.domain.timing import outreach_window
-from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError
-from daemon.executor import ExecutionTally, Executor
-from daemon.ports import CalendarSource, Mailbox
-from daemon.store.repository import AccountState, Store, TrackedInterview
+from daemon.errors import AuthorizationNeeded, CursorExpired, LeaseLost, ProviderError
+from daemon.executor import ExecutionTally, Executor, recipient_of
+from daemon.leasing import AccountLease, describe_holder
+from daemon.ports import CalendarSource, DraftCheck, Mailbox
+from daemon.store.repository import AccountState, LeaseHeld, Store, TrackedInterview
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,7 @@ class AccountReport:
     tally: ExecutionTally = field(default_factory=ExecutionTally)
     problems: list[str] = field(default_factory=list)
     error: str | None = None
+    passed_over: str | None = None  # another process works on the account: who, since when
 
 
 @dataclass
@@ -121,10 +126,14 @@ def run_pass(
     accounts: Sequence[Account],
     now: datetime,
     unavailable: Sequence[Unavailable] = (),
+    clock: Callable[[], datetime] | None = None,
 ) -> PassReport:
     """Sync every account, track interviews, and do whatever is due at ``now``.
 
     ``unavailable`` accounts (could not be opened) are reported as failed and recorded.
+    Each account is worked on only while this process holds its lease; one that another
+    process holds is passed over (``AccountReport.passed_over``). ``clock`` times the
+    leases (default: ``now`` throughout).
     """
     report = PassReport()
     for missing in unavailable:
@@ -135,24 +144,46 @@ def run_pass(
     known = [s.address for a in config.accounts if (s := store.account_state(a.name)) and s.address]
     user = user_identity(config, [*_addresses(accounts), *known])
     context = plan_context(config)
+    lease_clock = clock or (lambda: now)
     for account in accounts:
         account_report = AccountReport(account.name)
         report.accounts.append(account_report)
-        try:
-            _sync_calendar(config, store, account, user, now, account_report)
-            mail_cursor = _act(store, account, user, context, now, account_report)
-            _save_state(store, account, now, error=None, mail_cursor=mail_cursor)
-        except ProviderError as error:
-            account_report.error = str(error)
-            log.warning("account %s: %s", account.name, error)
-            _save_state(
-                store,
-                account,
-                now,
-                error=str(error),
-                needs_auth=isinstance(error, AuthorizationNeeded),
-            )
+        with _leased(store, account.name, lease_clock) as lease:
+            if isinstance(lease, LeaseHeld):
+                account_report.passed_over = describe_holder(lease, config.profile.timezone)
+                log.info("account %s: passed over: %s", account.name, account_report.passed_over)
+                continue
+            try:
+                _sync_calendar(config, store, account, user, now, account_report)
+                mail_cursor = _act(store, account, user, context, now, account_report, lease)
+                _save_state(store, account, now, error=None, mail_cursor=mail_cursor)
+            except LeaseLost as lost:
+                account_report.passed_over = "it took the account over during this pass"
+                log.warning("%s", lost)
+            except ProviderError as error:
+                account_report.error = str(error)
+                log.warning("account %s: %s", account.name, error)
+                _save_state(
+                    store,
+                    account,
+                    now,
+                    error=str(error),
+                    needs_auth=isinstance(error, AuthorizationNeeded),
+                )
     return report
+
+
+@contextmanager
+def _leased(
+    store: Store, account: str, clock: Callable[[], datetime]
+) -> Iterator[AccountLease | LeaseHeld]:
+    """The account's lease for the block (given back at its end), or who holds it."""
+    lease = AccountLease.acquire(store, account, clock)
+    try:
+        yield lease
+    finally:
+        if isinstance(lease, AccountLease):
+            lease.release()
 
 
 def _addresses(accounts: Sequence[Account]) -> list[str]:
@@ -226,11 +257,9 @@ def _sync_calendar(
         interview = recognize(event, account=account.name, user=user, rules=config.rules)
         if interview is None:
             continue
-        existing = store.get(interview.id)
-        if existing and existing.interview.account != account.name and not existing.gone:
+        if not store.claim_interview(interview, now):
             continue  # the same invitation in another account: one interview, first one wins
         seen.add(interview.id)
-        store.save_interview(interview, now)
     by_source = {
         t.interview.event.source_id: t for t in tracked.values() if t.interview.event.source_id
     }
@@ -267,23 +296,35 @@ def _act(
     context: PlanContext,
     now: datetime,
     report: AccountReport,
+    lease: AccountLease | None = None,
 ) -> str | None:
     """Plan and execute every tracked interview of ``account``; returns the new mail cursor."""
     previous = store.account_state(account.name)
     changes = account.mailbox.changes(previous.mail_cursor if previous else None)
+    # The feed covers drafts that existed when the previous cursor was taken; a draft we
+    # wrote since may vanish without the feed ever saying so (Graph delta).
+    cursor_at = previous.last_success_at if previous and previous.mail_cursor else None
     sender = Address(account.mailbox.address(), user.name)
-    executor = Executor(store, account.mailbox, account.name, sender, now)
+    guard = lease.renew if lease is not None else (lambda: None)
+    executor = Executor(
+        store, account.mailbox, account.name, sender, now, timezone=context.timezone, guard=guard
+    )
     everything = store.interviews()
     claimed = frozenset(
         normalize_message_id(a.message_id) for t in everything for a in t.actions if a.message_id
     )
-    for tracked in everything:
-        if tracked.interview.account != account.name:
+    for stored in everything:
+        if stored.interview.account != account.name:
             continue
+        if lease is not None:
+            lease.heartbeat()
+        tracked = _reconciled(executor, stored)
         if tracked.actions and all(a.state.final for a in tracked.actions):
             continue
         report.interviews += 1
-        facts = gather_facts(account.mailbox, tracked, user, context, now, changes.threads, claimed)
+        facts = gather_facts(
+            account.mailbox, tracked, user, context, now, changes.threads, claimed, cursor_at
+        )
         result = plan(tracked.interview, tracked.actions, facts, context, now)
         for decision in result.decisions:
             executor.apply(tracked.interview, decision)
@@ -299,6 +340,14 @@ def _act(
     return changes.cursor
 
 
+def _reconciled(executor: Executor, tracked: TrackedInterview) -> TrackedInterview:
+    """``tracked`` after finishing what a killed process left half done (see Executor)."""
+    if not any(a.removing or a.pending_hash for a in tracked.actions):
+        return tracked
+    actions = tuple(executor.reconcile(tracked.interview, a) for a in tracked.actions)
+    return replace(tracked, actions=actions)
+
+
 def gather_facts(
     mailbox: Mailbox,
     tracked: TrackedInterview,
@@ -307,6 +356,7 @@ def gather_facts(
     now: datetime,
     changed_threads: frozenset[str] | None = None,
     claimed: frozenset[str] = frozenset(),
+    cursor_at: datetime | None = None,
 ) -> MailboxFacts:
     """Ask the mailbox what planning needs to know about this interview, and nothing more.
 
@@ -314,19 +364,30 @@ def gather_facts(
     with one of them belongs to that draft and to no other.
 
     ``changed_threads`` (from ``Mailbox.changes``) spares questions about threads that did
-    not change since the last pass; ``None`` means anything may have changed.
+    not change since the last pass; ``None`` means anything may have changed. Only drafts
+    written before ``cursor_at`` (when the feed's cursor was taken) are trusted to it.
+
+    An action the database does not know yet is looked up in the mailbox by its derived
+    Message-ID: with a new or lost database, what was drafted or sent is found, not redone.
     """
+    interview = tracked.interview
     drafts: dict[Slot, DraftObservation] = {}
     for record in tracked.actions:
         observation: DraftObservation | None
-        if _unchanged(record, changed_threads):
+        if _unchanged(record, changed_threads, cursor_at):
             observation = _as_last_seen(record)
         else:
             observation = _observe_draft(
-                mailbox, record, _recipient(tracked.interview, record), claimed, tracked.actions
+                mailbox, record, recipient_of(interview, record), claimed, tracked.actions
             )
         if observation is not None:
             drafts[record.slot] = observation
+    known = {r.slot for r in tracked.actions}
+    for slot in _slots(interview):
+        if slot not in known:
+            found = _look_up(mailbox, interview, slot, user)
+            if found is not None:
+                drafts[slot] = found
     records = {r.slot: r for r in tracked.actions}
     outreach = records.get((ActionKind.OUTREACH, ""))
     if (
@@ -351,26 +412,58 @@ def gather_facts(
     )
 
 
-def _unchanged(record: ActionRecord, changed_threads: frozenset[str] | None) -> bool:
+def _slots(interview: Interview) -> list[Slot]:
+    """The actions planning will keep for ``interview``."""
+    thankyous = [p.email for p in interview.interviewers] or [""]
+    return [
+        (ActionKind.OUTREACH, ""),
+        (ActionKind.FOLLOWUP, ""),
+        *((ActionKind.THANKYOU, r) for r in thankyous),
+    ]
+
+
+def _look_up(
+    mailbox: Mailbox, interview: Interview, slot: Slot, user: UserIdentity
+) -> DraftObservation | None:
+    """What the mailbox holds under the action's derived Message-ID: a draft, sent mail."""
+    kind, recipient = slot
+    to = recipient or (interview.primary_contact.email if interview.primary_contact else "")
+    if not to:
+        return None
+    message_id = action_message_id(
+        interview.event.uid, interview.event.instance, kind, to, mailbox.address()
+    )
+    ref = mailbox.find_draft(message_id)
+    if ref is not None:
+        content = mailbox.read_draft(ref)
+        found_hash = content.fingerprint if content is not None else None
+        return DraftObservation(DraftStatus.FOUND, ref=ref, content_hash=found_hash)
+    sent = mailbox.find_sent(DraftRef("", message_id))
+    if sent is not None:
+        return DraftObservation(DraftStatus.SENT, sent=sent)
+    return None
+
+
+def _unchanged(
+    record: ActionRecord, changed_threads: frozenset[str] | None, cursor_at: datetime | None
+) -> bool:
     """Whether the mailbox said nothing happened to this drafted action's draft or thread."""
+    written = record.written_at or record.drafted_at
     return (
         changed_threads is not None
         and record.state is ActionState.DRAFTED
         and record.thread_id is not None
         and record.thread_id not in changed_threads
         and record.draft_id not in changed_threads
+        and written is not None
+        and cursor_at is not None
+        and written < cursor_at
     )
 
 
 def _as_last_seen(record: ActionRecord) -> DraftObservation:
     status = DraftStatus.EDITED if record.edited else DraftStatus.UNTOUCHED
     return DraftObservation(status, ref=record.ref)
-
-
-def _recipient(interview: Interview, record: ActionRecord) -> str:
-    if record.recipient:
-        return record.recipient
-    return interview.primary_contact.email if interview.primary_contact else ""
 
 
 def _observe_draft(
@@ -382,15 +475,19 @@ def _observe_draft(
 ) -> DraftObservation | None:
     if record.state is ActionState.DRAFTING and record.message_id:
         ref = mailbox.find_draft(record.message_id)
-        status = DraftStatus.FOUND if ref else DraftStatus.MISSING
-        return DraftObservation(status, ref=ref)
+        if ref is None:
+            return DraftObservation(DraftStatus.MISSING)
+        content = mailbox.read_draft(ref)
+        found_hash = content.fingerprint if content is not None else None
+        return DraftObservation(DraftStatus.FOUND, ref=ref, content_hash=found_hash)
     if record.state is not ActionState.DRAFTED or not record.draft_id:
         return None
     ref = record.ref
-    content = mailbox.read_draft(ref)
-    if content is not None:
-        edited = content.fingerprint != record.content_hash
-        return DraftObservation(DraftStatus.EDITED if edited else DraftStatus.UNTOUCHED, ref=ref)
+    check = mailbox.check_draft(ref, record.content_hash or "")
+    if check is DraftCheck.UNTOUCHED:
+        return DraftObservation(DraftStatus.UNTOUCHED, ref=ref)
+    if check is DraftCheck.EDITED:
+        return DraftObservation(DraftStatus.EDITED, ref=ref)
     sent = mailbox.find_sent(ref) or _sent_in_its_place(
         mailbox, record, recipient, claimed, siblings
     )

@@ -272,6 +272,11 @@ class ActionRecord:
     sent_at: datetime | None = None
     drafted_for: datetime | None = None  # the interview start the draft was written for
     edited: bool = False  # the user changed the draft (seen once, remembered for good)
+    draft_version: str | None = None  # the provider's version marker of the draft we wrote
+    written_at: datetime | None = None  # when the draft was last created or updated by us
+    # Intent recorded before a provider call, so that a crash in between is reconciled:
+    pending_hash: str | None = None  # an update to this content was asked for
+    removing: bool = False  # the action ended; its untouched draft is still to be removed
 
     @property
     def slot(self) -> tuple[ActionKind, str]:
@@ -281,7 +286,9 @@ class ActionRecord:
     @property
     def ref(self) -> DraftRef:
         """Where this action's draft lives in the mailbox."""
-        return DraftRef(self.draft_id or "", self.message_id or "", self.thread_id)
+        return DraftRef(
+            self.draft_id or "", self.message_id or "", self.thread_id, self.draft_version
+        )
 
 
 @dataclass(frozen=True)
@@ -330,11 +337,18 @@ class DraftMessage:
 
 @dataclass(frozen=True)
 class DraftRef:
-    """Where a draft lives in a mailbox."""
+    """Where a draft lives in a mailbox.
+
+    ``version`` is the provider's marker of one version of the draft (Graph ``changeKey``,
+    the Gmail draft's message id), ``None`` where the provider has none (Maildir). It
+    changes whenever the draft is modified, by the user or by us, and not when the
+    service merely rewrites how the body is stored.
+    """
 
     draft_id: str
     message_id: str
     thread_id: str | None = None
+    version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class DraftStatus(StrEnum):
     EDITED = "edited"  # still a draft, changed by the user
     SENT = "sent"  # no longer a draft; the user sent it
     GONE = "gone"  # no longer a draft and nothing was sent: the user deleted it
-    FOUND = "found"  # a draft we meant to create (crash) exists after all
+    FOUND = "found"  # a draft with the action's Message-ID exists (crash, lost database)
     MISSING = "missing"  # a draft we meant to create (crash) does not exist
 
 
@@ -57,6 +57,7 @@ class DraftObservation:
     status: DraftStatus
     ref: DraftRef | None = None
     sent: MailMessage | None = None
+    content_hash: str | None = None  # FOUND: the fingerprint of what the found draft says
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,13 @@ class Record:
 
 
 @dataclass(frozen=True)
+class AdoptDraft:
+    """Persist ``record``, now drafted by a draft found in the mailbox by its Message-ID."""
+
+    record: ActionRecord
+
+
+@dataclass(frozen=True)
 class CreateDraft:
     """Create a draft with ``content`` for ``record`` (which is planned or drafting)."""
 
@@ -123,7 +131,7 @@ class DeleteDraft:
     then: ActionRecord
 
 
-Decision = Record | CreateDraft | UpdateDraft | DeleteDraft
+Decision = Record | AdoptDraft | CreateDraft | UpdateDraft | DeleteDraft
 
 
 @dataclass(frozen=True)
@@ -310,13 +318,24 @@ class _Planner:
         self, record: ActionRecord, *, started_matters: bool = True
     ) -> ActionRecord:
         """Apply what the mailbox showed and what cancels drafts; returns the new record."""
+        observation = self.facts.drafts.get(record.slot)
         if record.state is ActionState.DRAFTING:
-            observation = self.facts.drafts.get(record.slot)
             if observation and observation.status is DraftStatus.FOUND and observation.ref:
-                record = self._keep(self._adopt(record, observation.ref))
+                edited = observation.content_hash != record.content_hash
+                record = self._adopt(adopted(record, observation.ref, "", edited, self.now))
             else:
                 # Our intent is recorded but no draft exists: make it again (same Message-ID).
                 record = replace(record, state=ActionState.PLANNED)
+        elif record.state is ActionState.PLANNED and observation is not None:
+            # Not drafted as far as the database knows, yet the mailbox holds the action's
+            # Message-ID: the database is new, or was lost.
+            if observation.status is DraftStatus.SENT:
+                return self._mark_sent(record)
+            if observation.status is DraftStatus.FOUND and observation.ref:
+                expected = self._render(record, self._reply_to(record))
+                fingerprint = expected.fingerprint if expected else ""
+                edited = observation.content_hash != fingerprint or expected is None
+                record = self._keep(adopted(record, observation.ref, fingerprint, edited, self.now))
         if self.skip in _CANCELLING:
             return self._cancel(record, self.skip)
         if record.state is not ActionState.DRAFTED:
@@ -348,7 +367,13 @@ class _Planner:
         observation = self.facts.drafts.get(record.slot)
         # Without an observation (mailbox unreachable) assume the user touched it: never
         # overwrite or delete what we could not check.
-        return observation.status if observation else DraftStatus.EDITED
+        status = observation.status if observation else DraftStatus.EDITED
+        if status is DraftStatus.FOUND:  # adopted this pass
+            status = DraftStatus.UNTOUCHED
+        # An edit, once seen, is remembered: even changed back, the draft is the user's.
+        if status is DraftStatus.UNTOUCHED and record.edited:
+            return DraftStatus.EDITED
+        return status
 
     def _mark_sent(self, record: ActionRecord) -> ActionRecord:
         observation = self.facts.drafts[record.slot]
@@ -396,7 +421,7 @@ class _Planner:
                 )
                 self._keep(replace(record, detail=detail))
             return
-        reply_to = self._outreach_record() if record.kind is ActionKind.FOLLOWUP else None
+        reply_to = self._reply_to(record)
         content = self._render(record, reply_to)
         if content is not None and content.fingerprint != record.content_hash:
             self.decisions.append(UpdateDraft(record, content, reply_to))
@@ -460,12 +485,8 @@ class _Planner:
     def _already_in_touch(self, in_touch: InTouch) -> bool:
         return in_touch.back_and_forth or in_touch.messages >= self.rules.already_in_touch_messages
 
-    def _adopt(self, record: ActionRecord, ref: DraftRef) -> ActionRecord:
-        return replace(
-            record, state=ActionState.DRAFTED, draft_id=ref.draft_id,
-            thread_id=ref.thread_id, drafted_at=self.now,
-            detail="found the draft made before an interruption",
-        )  # fmt: skip
+    def _reply_to(self, record: ActionRecord) -> ActionRecord | None:
+        return self._outreach_record() if record.kind is ActionKind.FOLLOWUP else None
 
     def _delete_then(
         self, record: ActionRecord, state: ActionState, reason: str, detail: str
@@ -481,11 +502,51 @@ class _Planner:
         closed = replace(record, state=state, reason=reason, detail=detail, due_at=None)
         return self._keep(closed)
 
+    def _adopt(self, record: ActionRecord) -> ActionRecord:
+        self.decisions.append(AdoptDraft(record))
+        self.records[record.slot] = record
+        return record
+
     def _keep(self, record: ActionRecord) -> ActionRecord:
         if self.records.get(record.slot) != record:
             self.decisions.append(Record(record))
             self.records[record.slot] = record
         return record
+
+
+def adopted(
+    record: ActionRecord, ref: DraftRef, fingerprint: str, edited: bool, now: datetime
+) -> ActionRecord:
+    """``record`` as drafted by the draft found at ``ref`` (made before a crash, or by
+    another process), edited when its content is not what we would write."""
+    return replace(
+        record,
+        state=ActionState.DRAFTED,
+        draft_id=ref.draft_id,
+        message_id=ref.message_id,
+        thread_id=ref.thread_id or record.thread_id,
+        draft_version=None if edited else ref.version,
+        content_hash=record.content_hash or fingerprint,
+        drafted_at=record.drafted_at or now,
+        written_at=now,
+        edited=record.edited or edited,
+        pending_hash=None,
+        detail="found this draft already in your mailbox (made before an interruption)",
+    )
+
+
+def already_sent(record: ActionRecord, sent: MailMessage, timezone: ZoneInfo) -> ActionRecord:
+    """``record`` as sent: a message with its Message-ID is in the user's sent mail."""
+    when = format_short(sent.date, timezone)
+    return replace(
+        record,
+        state=ActionState.SENT,
+        message_id=sent.message_id or record.message_id,
+        thread_id=sent.thread_id or record.thread_id,
+        sent_at=sent.date,
+        due_at=None,
+        detail=f"you already sent it at {when}",
+    )
 
 
 def _reply_subject(subject: str) -> str:

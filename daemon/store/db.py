@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
@@ -27,14 +27,16 @@ MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 SQLITE_IMMEDIATE = "interview_outreach_sqlite_immediate"
 """Execution option: begin SQLite transactions with ``BEGIN IMMEDIATE`` (writers)."""
 
-BUSY_TIMEOUT_MS = 5000
+MIGRATION_LOCK = 0x696F_6D69  # any constant; names the migration lock on PostgreSQL
+
+BUSY_TIMEOUT_MS = 30000  # many processes may share one file; writes are short
 
 
 def open_engine(url: str) -> Engine:
     """Create an engine for ``url`` and bring its schema to the newest revision.
 
     For SQLite the database's folder is created (mode 0700) and every connection gets
-    WAL journaling, a 5 s busy timeout and enforced foreign keys. Raises
+    WAL journaling, a 30 s busy timeout and enforced foreign keys. Raises
     :class:`StorageError` with one line on any failure.
     """
     try:
@@ -94,6 +96,9 @@ def migrate(engine: Engine, shown: str | None = None) -> None:
     with engine.connect() as conn:
         conn.execution_options(**{SQLITE_IMMEDIATE: True})
         with conn.begin():
+            if conn.dialect.name == "postgresql":
+                # Processes starting together on one server migrate one after the other.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             current = set(MigrationContext.configure(conn).get_current_heads())
             unknown = sorted(current - known)
             if unknown:

@@ -9,24 +9,24 @@ timezone-aware; datetimes coming out are aware UTC.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
-from daemon.errors import StorageError
+from daemon.errors import LeaseLost, StorageError
 from daemon.store.codec import interview_from_json, interview_to_json
 from daemon.store.db import SQLITE_IMMEDIATE, error_line, open_engine
-from daemon.store.schema import AccountRow, ActionRow, AuditRow, InterviewRow
+from daemon.store.schema import AccountRow, ActionRow, AuditRow, InterviewRow, LeaseRow
 
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(ActionKind)}
 _OPEN_STATES = (ActionState.PLANNED.value, ActionState.DRAFTING.value)
@@ -70,7 +70,10 @@ class AuditEntry:
     """One line of the append-only audit log.
 
     ``operation`` names what happened: ``create_draft``, ``update_draft``,
-    ``delete_draft`` for mailbox calls, ``state`` for a change of an action's state.
+    ``delete_draft`` for mailbox calls; ``adopt_draft`` and ``found_sent`` when a draft
+    or sent message with the action's Message-ID was found already in the mailbox (made
+    before an interruption, by another process, or before the database was lost);
+    ``state`` for a change of an action's state.
     """
 
     at: datetime
@@ -82,6 +85,39 @@ class AuditEntry:
     draft_id: str | None = None
     message_id: str | None = None
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """A process asking for an account's lease: its host, its pid and an id of its own."""
+
+    host: str
+    pid: int
+    holder_id: str
+
+
+@dataclass(frozen=True)
+class Lease:
+    """An account's lease as held by one process (``claimant``) until ``expires_at``."""
+
+    account: str
+    claimant: Claimant
+    acquired_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LeaseHeld:
+    """The lease is another process's: who holds it, since when, until when."""
+
+    account: str
+    host: str
+    pid: int
+    since: datetime
+    expires_at: datetime
+
+
+ProcessAlive = Callable[[int], bool]
 
 
 class Store:
@@ -146,28 +182,25 @@ class Store:
 
         ``first_seen_at`` is set on insert only; ``updated_at`` becomes ``now``.
         """
-        _aware(now, "now")
-        _aware(interview.start, "interview start")
-        _aware(interview.end, "interview end")
-        values = {
-            "id": interview.id,
-            "account": interview.account,
-            "ical_uid": _text(interview.event.uid),
-            "instance": _text(interview.event.instance),
-            "title": _text(interview.event.title),
-            "company": _text(interview.company),
-            "role": _text(interview.role),
-            "start_at": interview.start,
-            "end_at": interview.end,
-            "skip_reason": None if interview.skip_reason is None else interview.skip_reason.value,
-            "skip_detail": _text(interview.skip_detail),
-            "snapshot": interview_to_json(interview),
-            "first_seen_at": now,
-            "updated_at": now,
-            "gone": False,
-        }
         with self._session(write=True) as session:
-            _upsert(session, InterviewRow, values, keys=("id",), keep=("first_seen_at",))
+            _upsert(
+                session, InterviewRow, _interview_values(interview, now), keys=("id",),
+                keep=("first_seen_at",),
+            )  # fmt: skip
+
+    def claim_interview(self, interview: Interview, now: datetime) -> bool:
+        """Save ``interview`` unless another account already tracks it; whether it was saved.
+
+        The same invitation in two accounts is one interview, owned by the account that
+        saved it first (or again, once the owner's copy is gone). Decided in one statement,
+        so two processes working on two accounts at once cannot both own it.
+        """
+        with self._session(write=True) as session:
+            return _upsert(
+                session, InterviewRow, _interview_values(interview, now), keys=("id",),
+                keep=("first_seen_at",),
+                only_if=lambda table, new: (table.c.account == new.account) | table.c.gone,
+            )  # fmt: skip
 
     def mark_gone(self, interview_id: str, now: datetime) -> None:
         """Record that the interview's event disappeared from the calendar."""
@@ -214,7 +247,7 @@ class Store:
         Raises :class:`StorageError` when the interview is not stored.
         """
         _aware(now, "now")
-        for name in ("due_at", "drafted_at", "sent_at", "drafted_for"):
+        for name in ("due_at", "drafted_at", "sent_at", "drafted_for", "written_at"):
             value = getattr(record, name)
             if value is not None:
                 _aware(value, name)
@@ -235,6 +268,10 @@ class Store:
             "drafted_for": record.drafted_for,
             "edited": record.edited,
             "updated_at": now,
+            "draft_version": record.draft_version,
+            "written_at": record.written_at,
+            "pending_hash": record.pending_hash,
+            "removing": record.removing,
         }
         try:
             with self._session(write=True) as session:
@@ -355,6 +392,90 @@ class Store:
         with self._session(write=True) as session:
             _upsert(session, AccountRow, values, keys=("name",))
 
+    # -- leases --------------------------------------------------------------------
+
+    def acquire_lease(
+        self,
+        account: str,
+        claimant: Claimant,
+        now: datetime,
+        ttl: timedelta,
+        alive: ProcessAlive,
+    ) -> Lease | LeaseHeld:
+        """Take the lease of ``account`` for ``claimant`` until ``now + ttl``, if free.
+
+        Free means: nobody holds it, or its holder let it expire, or the holder is a
+        process on this host that no longer runs (``alive(pid)`` is false). Otherwise the
+        holder is returned. One transaction (``BEGIN IMMEDIATE`` on SQLite, a row lock on
+        PostgreSQL), so two processes never both get it.
+        """
+        _aware(now, "now")
+        expires = now + ttl
+        with self._session(write=True) as session:
+            row = session.execute(
+                select(LeaseRow).where(LeaseRow.account == account).with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                session.add(
+                    LeaseRow(
+                        account=account, holder_id=claimant.holder_id, host=claimant.host,
+                        pid=claimant.pid, acquired_at=now, renewed_at=now, expires_at=expires,
+                    )
+                )  # fmt: skip
+                session.flush()
+                return Lease(account, claimant, now, expires)
+            free = (
+                row.holder_id == claimant.holder_id
+                or row.expires_at <= now
+                or (row.host == claimant.host and row.pid != claimant.pid and not alive(row.pid))
+            )
+            if not free:
+                return LeaseHeld(account, row.host, row.pid, row.acquired_at, row.expires_at)
+            row.holder_id, row.host, row.pid = claimant.holder_id, claimant.host, claimant.pid
+            row.acquired_at, row.renewed_at, row.expires_at = now, now, expires
+            return Lease(account, claimant, now, expires)
+
+    def renew_lease(self, lease: Lease, now: datetime, ttl: timedelta) -> Lease:
+        """Extend ``lease`` to ``now + ttl``; raises :class:`LeaseLost` if it is not ours.
+
+        Called before every mailbox write: a process whose lease was taken over stops.
+        """
+        _aware(now, "now")
+        expires = max(lease.expires_at, now + ttl)
+        with self._session(write=True) as session:
+            result = session.execute(
+                update(LeaseRow)
+                .where(
+                    LeaseRow.account == lease.account,
+                    LeaseRow.holder_id == lease.claimant.holder_id,
+                )
+                .values(renewed_at=now, expires_at=expires)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                raise LeaseLost(
+                    f"account {lease.account}: another process took over this account; "
+                    "this pass stopped working on it"
+                )
+        return Lease(lease.account, lease.claimant, lease.acquired_at, expires)
+
+    def release_lease(self, lease: Lease) -> None:
+        """Give the lease back (nothing happens if it is no longer ours)."""
+        with self._session(write=True) as session:
+            session.execute(
+                delete(LeaseRow).where(
+                    LeaseRow.account == lease.account,
+                    LeaseRow.holder_id == lease.claimant.holder_id,
+                )
+            )
+
+    def lease_holder(self, account: str, now: datetime) -> LeaseHeld | None:
+        """Who holds the unexpired lease of ``account``, if anyone (for ``accounts``)."""
+        with self._session(write=False) as session:
+            row = session.get(LeaseRow, account)
+            if row is None or row.expires_at <= now:
+                return None
+            return LeaseHeld(account, row.host, row.pid, row.acquired_at, row.expires_at)
+
     # -- internals -----------------------------------------------------------------
 
     def _current(self) -> Session | None:
@@ -409,6 +530,29 @@ class Store:
         )
 
 
+def _interview_values(interview: Interview, now: datetime) -> dict[str, Any]:
+    _aware(now, "now")
+    _aware(interview.start, "interview start")
+    _aware(interview.end, "interview end")
+    return {
+        "id": interview.id,
+        "account": interview.account,
+        "ical_uid": _text(interview.event.uid),
+        "instance": _text(interview.event.instance),
+        "title": _text(interview.event.title),
+        "company": _text(interview.company),
+        "role": _text(interview.role),
+        "start_at": interview.start,
+        "end_at": interview.end,
+        "skip_reason": None if interview.skip_reason is None else interview.skip_reason.value,
+        "skip_detail": _text(interview.skip_detail),
+        "snapshot": interview_to_json(interview),
+        "first_seen_at": now,
+        "updated_at": now,
+        "gone": False,
+    }
+
+
 def _action(row: ActionRow) -> ActionRecord:
     return ActionRecord(
         kind=ActionKind(row.kind),
@@ -425,6 +569,10 @@ def _action(row: ActionRow) -> ActionRecord:
         sent_at=row.sent_at,
         drafted_for=row.drafted_for,
         edited=row.edited,
+        draft_version=row.draft_version,
+        written_at=row.written_at,
+        pending_hash=row.pending_hash,
+        removing=row.removing,
     )
 
 
@@ -447,31 +595,33 @@ def _upsert(
     values: Mapping[str, Any],
     keys: tuple[str, ...],
     keep: tuple[str, ...] = (),
-) -> None:
-    """Insert ``values``, or update the row with the same ``keys`` (except ``keep``)."""
+    only_if: Callable[[Any, Any], Any] | None = None,
+) -> bool:
+    """Insert ``values``, or update the row with the same ``keys`` (except ``keep``).
+
+    ``only_if(table, excluded)`` is a condition the existing row must meet to be updated.
+    Returns whether a row was inserted or updated.
+    """
     table = model.__table__
     assert isinstance(table, Table)
     changed = [name for name in values if name not in keys and name not in keep]
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        lite = sqlite.insert(table).values(dict(values))
-        session.execute(
-            lite.on_conflict_do_update(
-                index_elements=list(keys), set_={n: lite.excluded[n] for n in changed}
+    if dialect in ("sqlite", "postgresql"):
+        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table).values(dict(values))
+        condition = None if only_if is None else only_if(table, insert.excluded)
+        result = session.execute(
+            insert.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={n: insert.excluded[n] for n in changed},
+                where=condition,
             )
         )
-    elif dialect == "postgresql":
-        pg = postgresql.insert(table).values(dict(values))
-        session.execute(
-            pg.on_conflict_do_update(
-                index_elements=list(keys), set_={n: pg.excluded[n] for n in changed}
-            )
-        )
+        return bool(getattr(result, "rowcount", 1))
+    # Other backends: read, then write, inside the caller's transaction.
+    where = [table.c[k] == values[k] for k in keys]
+    exists = session.execute(select(*[table.c[k] for k in keys]).where(*where)).first()
+    if exists is None:
+        session.execute(table.insert().values(dict(values)))
     else:
-        # Other backends: read, then write, inside the caller's transaction.
-        where = [table.c[k] == values[k] for k in keys]
-        exists = session.execute(select(*[table.c[k] for k in keys]).where(*where)).first()
-        if exists is None:
-            session.execute(table.insert().values(dict(values)))
-        else:
-            session.execute(table.update().where(*where).values({n: values[n] for n in changed}))
+        session.execute(table.update().where(*where).values({n: values[n] for n in changed}))
+    return True

@@ -1,4 +1,4 @@
-"""The database schema: SQLAlchemy declarative models of the four tables.
+"""The database schema: SQLAlchemy declarative models of the five tables.
 
 Only :mod:`daemon.store` imports this module; everything outside the store sees domain
 objects. ``migrations/versions`` creates exactly these tables, and a test holds the two
@@ -121,6 +121,24 @@ class ActionRow(Base):
     drafted_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
     edited: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    draft_version: Mapped[str | None] = mapped_column(sa.Text)
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pending_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    removing: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+
+
+class LeaseRow(Base):
+    """Which process works on an account now: one writer per account, across machines."""
+
+    __tablename__ = "leases"
+
+    account: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    holder_id: Mapped[str] = mapped_column(sa.String(64))  # unique per holder and pass
+    host: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int] = mapped_column(sa.Integer)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditRow(Base):

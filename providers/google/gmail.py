@@ -20,14 +20,18 @@ from daemon.domain.mime import (
     to_mail_message,
 )
 from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
-from daemon.errors import ProviderError
-from daemon.ports import MailChanges
+from daemon.errors import DraftChanged
+from daemon.ports import DraftCheck, DraftRemoval, MailChanges
 from providers.google.http import GoogleHttp, NotFound
 
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 MAX_SCANNED = 500  # messages looked at by one search
 MAX_REPLY_SCAN = 100  # received messages looked through for a reply outside the thread
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SAID = {
+    DraftCheck.EDITED: "changed since it was written (left as it is)",
+    DraftCheck.GONE: "sent or deleted (not recreated)",
+}
 
 
 class GmailMailbox:
@@ -78,29 +82,84 @@ class GmailMailbox:
                 return MailChanges(threads=frozenset(threads), cursor=latest)
 
     def create_draft(self, draft: DraftMessage) -> DraftRef:
-        """A new draft; follow-ups carry the thread id so Gmail files them in the thread."""
+        """A new draft; follow-ups carry the thread id so Gmail files them in the thread.
+
+        The ref's version is the new draft's message id (from the drafts.create answer).
+        """
         answer = self._http.execute(
             self._users.drafts().create(userId="me", body={"message": _message_body(draft)})
         )
         return _ref(answer, draft.message_id)
 
-    def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
-        """Replace the draft's message; the draft id stays, its message id changes."""
-        body = {"id": ref.draft_id, "message": _message_body(draft)}
+    def check_draft(self, ref: DraftRef, fingerprint: str) -> DraftCheck:
+        """Untouched, edited or gone: one ``drafts.get``.
+
+        With ``ref.version`` known the draft's current message id decides (``format=minimal``):
+        Gmail gives the draft a new message id at every update and at every save of the
+        user's edit, and none when it merely re-serialises what it stores. Without it the
+        content fingerprint of the stored message decides (``format=raw``).
+        """
+        return self._check(ref, fingerprint)[0]
+
+    def update_draft(self, ref: DraftRef, draft: DraftMessage, fingerprint: str) -> DraftRef:
+        """Replace the untouched draft's message; the draft id stays, its message id changes.
+
+        Checked right before ``drafts.update`` (Gmail has no conditional update): a draft
+        that was edited, sent or deleted raises ``DraftChanged`` and nothing is written.
+        """
+        check, draft_id = self._check(ref, fingerprint)
+        if check is not DraftCheck.UNTOUCHED:
+            raise DraftChanged(f"the draft to update was {_SAID[check]}", self._account)
+        body = {"id": draft_id, "message": _message_body(draft)}
         try:
             answer = self._http.execute(
-                self._users.drafts().update(userId="me", id=ref.draft_id, body=body)
+                self._users.drafts().update(userId="me", id=draft_id, body=body)
             )
-        except NotFound as error:
-            raise ProviderError("the draft to update is gone", self._account) from error
+        except NotFound as error:  # sent or deleted since the check
+            message = f"the draft to update was {_SAID[DraftCheck.GONE]}"
+            raise DraftChanged(message, self._account) from error
         return _ref(answer, draft.message_id)
 
-    def delete_draft(self, ref: DraftRef) -> None:
-        """Delete the draft for good; one that is already gone is fine."""
+    def delete_draft(self, ref: DraftRef, fingerprint: str) -> DraftRemoval:
+        """Delete the untouched draft for good (checked right before); leave anything else."""
+        check, draft_id = self._check(ref, fingerprint)
+        if check is DraftCheck.GONE:
+            return DraftRemoval.GONE
+        if check is DraftCheck.EDITED:
+            return DraftRemoval.KEPT
         try:
-            self._http.execute(self._users.drafts().delete(userId="me", id=ref.draft_id))
+            self._http.execute(self._users.drafts().delete(userId="me", id=draft_id))
         except NotFound:
-            return
+            return DraftRemoval.GONE
+        return DraftRemoval.REMOVED
+
+    def _check(self, ref: DraftRef, fingerprint: str) -> tuple[DraftCheck, str]:
+        """``check_draft`` and the draft id it looked at (found by Message-ID if unknown)."""
+        draft_id = ref.draft_id
+        if not draft_id:
+            # Only the Message-ID is known: Gmail's drafts.get needs an id (an empty one
+            # would ask drafts.list instead). drafts.list gives the message id as well.
+            found = self.find_draft(ref.message_id) if ref.message_id else None
+            if found is None:
+                return DraftCheck.GONE, ""
+            if ref.version:
+                same = found.version == ref.version
+                return (DraftCheck.UNTOUCHED if same else DraftCheck.EDITED), found.draft_id
+            draft_id = found.draft_id
+        fmt = "minimal" if ref.version else "raw"
+        try:
+            answer = self._http.execute(
+                self._users.drafts().get(userId="me", id=draft_id, format=fmt)
+            )
+        except NotFound:
+            return DraftCheck.GONE, draft_id
+        message = answer.get("message") or {}
+        if ref.version:
+            same = str(message.get("id") or "") == ref.version
+        else:
+            content = _content(message)
+            same = content is not None and content.fingerprint == fingerprint
+        return (DraftCheck.UNTOUCHED if same else DraftCheck.EDITED), draft_id
 
     def read_draft(self, ref: DraftRef) -> DraftContent | None:
         """What the draft says now, ``None`` once it was sent or deleted."""
@@ -110,15 +169,13 @@ class GmailMailbox:
             )
         except NotFound:
             return None
-        raw = (answer.get("message") or {}).get("raw")
-        if not raw:
-            return None
-        return parse_draft_content(
-            email.message_from_bytes(_unb64(raw), policy=email.policy.default)
-        )
+        return _content(answer.get("message") or {})
 
     def find_draft(self, message_id: str) -> DraftRef | None:
-        """The draft with this Message-ID header (after a crash between create and record)."""
+        """The draft with this Message-ID header, with its version (its current message id).
+
+        For reconciliation after a crash between create and record, or a lost database.
+        """
         query = f"rfc822msgid:{_bare(message_id)}"
         answer = self._http.execute(self._users.drafts().list(userId="me", q=query, maxResults=5))
         for item in answer.get("drafts", []):
@@ -126,7 +183,11 @@ class GmailMailbox:
         return None
 
     def find_sent(self, ref: DraftRef) -> MailMessage | None:
-        """The sent message carrying the draft's Message-ID, if the user sent it."""
+        """The sent message carrying the draft's Message-ID, if the user sent it.
+
+        Only the Message-ID is used (Gmail keeps it when sending), so a ref without a
+        draft id (the database was lost) works as well.
+        """
         query = f"rfc822msgid:{_bare(ref.message_id)} in:sent"
         answer = self._http.execute(self._users.messages().list(userId="me", q=query, maxResults=5))
         for item in answer.get("messages", []):
@@ -208,12 +269,23 @@ def _message_body(draft: DraftMessage) -> dict[str, Any]:
 
 
 def _ref(answer: dict[str, Any], message_id: str) -> DraftRef:
+    """A draft resource (``{id, message: {id, threadId}}``) as a ref; its version is the
+    draft's current message id."""
     message = answer.get("message") or {}
     return DraftRef(
         draft_id=str(answer["id"]),
         message_id=normalize_message_id(message_id),
         thread_id=str(message["threadId"]) if message.get("threadId") else None,
+        version=str(message["id"]) if message.get("id") else None,
     )
+
+
+def _content(message: dict[str, Any]) -> DraftContent | None:
+    """What a draft's message says, from its ``format=raw`` resource."""
+    raw = message.get("raw")
+    if not raw:
+        return None
+    return parse_draft_content(email.message_from_bytes(_unb64(raw), policy=email.policy.default))
 
 
 def _mail_message(resource: dict[str, Any]) -> MailMessage:

@@ -4,6 +4,9 @@ Every request carries ``Prefer: IdType="ImmutableId"`` (ids survive the move fro
 to Sent Items) and ``outlook.timezone="UTC"``; at most four run at once per mailbox;
 429/503/504 are retried after ``Retry-After``, other 5xx and network faults with backoff
 and jitter; every call has a timeout. A 401 is retried once with a freshly acquired token.
+A write may carry ``If-Match`` (the item's ``changeKey`` as a weak ETag): Graph then refuses
+it with 412 when the item changed meanwhile (``PreconditionFailed``), so a retried or racing
+write never lands on a version it was not meant for.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ PREFER = ['IdType="ImmutableId"', 'outlook.timezone="UTC"', f"odata.maxpagesize=
 
 class NotFound(ProviderError):
     """Graph answered 404."""
+
+
+class PreconditionFailed(ProviderError):
+    """Graph answered 412: the ``If-Match`` version is no longer the item's."""
 
 
 class SyncStateGone(ProviderError):
@@ -83,8 +90,12 @@ class GraphHttp:
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
         extra_prefer: tuple[str, ...] = (),
+        if_match: str | None = None,
     ) -> dict[str, Any]:
-        """Send one request with retries; returns the JSON answer (``{}`` when empty)."""
+        """Send one request with retries; returns the JSON answer (``{}`` when empty).
+
+        ``if_match`` (an ETag such as ``W/"<changeKey>"``) makes the request conditional.
+        """
         url = (
             path_or_url
             if path_or_url.startswith("https://") or path_or_url.startswith("http://")
@@ -93,7 +104,7 @@ class GraphHttp:
         refreshed = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                response = self._send(method, url, params, json_body, extra_prefer)
+                response = self._send(method, url, params, json_body, extra_prefer, if_match)
             except requests.RequestException as error:
                 if attempt == MAX_ATTEMPTS:
                     raise TransientError(
@@ -125,6 +136,7 @@ class GraphHttp:
         params: dict[str, str] | None,
         json_body: dict[str, Any] | None,
         extra_prefer: tuple[str, ...],
+        if_match: str | None = None,
     ) -> requests.Response:
         if self._cached_token is None:
             self._cached_token = self._token(self._force_refresh)
@@ -134,6 +146,8 @@ class GraphHttp:
             "Prefer": ", ".join([*PREFER, *extra_prefer]),
             "Accept": "application/json",
         }
+        if if_match is not None:
+            headers["If-Match"] = if_match
         with self._slots:
             self.requests_sent += 1
             return self._session.request(
@@ -161,6 +175,8 @@ class GraphHttp:
             raise SyncStateGone(message, self.account)
         if status == 404:
             raise NotFound(message, self.account)
+        if status == 412:
+            raise PreconditionFailed(message, self.account)
         if status == 403:
             raise ProviderError(
                 f"Microsoft refused access ({message}); run `interview-outreach auth {self.account}` "

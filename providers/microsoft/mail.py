@@ -5,6 +5,10 @@ A draft the user deleted still exists, in Deleted Items, with ``isDraft`` true; 
 keeps its immutable id in Sent Items. So a draft is read, updated or deleted only while it
 is in Drafts (``/me/mailFolders/drafts/messages/{id}``): never the user's sent mail or trash.
 
+A draft's version marker (``DraftRef.version``) is its ``changeKey``: every write the
+provider makes to a draft is conditional on it (``If-Match``), so a draft the user changed
+is never overwritten nor deleted, even when the change lands between check and write.
+
 Never ``/send`` or ``/sendMail``: the app is not even granted ``Mail.Send``.
 """
 
@@ -18,15 +22,16 @@ from typing import Any
 
 from daemon.domain.mime import display_name, message_ids, normalize_message_id, single_line
 from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef, MailMessage
-from daemon.errors import ProviderError
-from daemon.ports import MailChanges
-from providers.microsoft.graph import GraphHttp, NotFound, SyncStateGone
+from daemon.errors import DraftChanged, ProviderError
+from daemon.ports import DraftCheck, DraftRemoval, MailChanges
+from providers.microsoft.graph import GraphHttp, NotFound, PreconditionFailed, SyncStateGone
 
 WATCHED_FOLDERS = ("inbox", "sentitems", "drafts")
 MESSAGE_FIELDS = (
     "id,conversationId,internetMessageId,subject,from,toRecipients,ccRecipients,"
-    "receivedDateTime,sentDateTime,isDraft,internetMessageHeaders"
+    "receivedDateTime,sentDateTime,isDraft,internetMessageHeaders,changeKey"
 )
+_CONTENT_FIELDS = "subject,body,toRecipients"
 TEXT_BODY = ('outlook.body-content-type="text"',)
 SEARCH_PAGES = 5
 MAX_REPLY_SCAN = 100  # received messages looked through for In-Reply-To/References
@@ -108,45 +113,116 @@ class GraphMailbox:
             return _ref(answer, draft.message_id)
         return _ref(self._http.request("POST", "/me/messages", json_body=fields), draft.message_id)
 
-    def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
-        """Rewrite the draft's recipients, subject and body, if it is still a draft."""
-        if self._draft(ref, "id") is None:
-            raise ProviderError("the draft to update is gone", self._account)
+    def check_draft(self, ref: DraftRef, fingerprint: str) -> DraftCheck:
+        """Untouched, edited or gone: see ``_inspect``."""
+        return self._inspect(ref, fingerprint)[0]
+
+    def update_draft(self, ref: DraftRef, draft: DraftMessage, fingerprint: str) -> DraftRef:
+        """Rewrite the untouched draft's recipients, subject and body in one ``PATCH``.
+
+        The ``PATCH`` carries ``If-Match`` with the changeKey just checked: a user's edit
+        in between (or a move out of Drafts) makes Graph refuse it (412) and nothing is
+        written. A 412 whose draft already says exactly ``draft`` is our own write whose
+        answer was lost (a retried request): it is taken as done.
+        """
+        check, change_key = self._inspect(ref, fingerprint)
+        if check is DraftCheck.GONE:
+            raise DraftChanged("the draft to update is no longer a draft", self._account)
+        if check is not DraftCheck.UNTOUCHED or not change_key:
+            raise DraftChanged("the draft to update was changed by the user", self._account)
         try:
             answer = self._http.request(
-                "PATCH", f"/me/messages/{ref.draft_id}", json_body=_fields(draft)
-            )
+                "PATCH", f"/me/messages/{ref.draft_id}", json_body=_fields(draft),
+                if_match=_etag(change_key),
+            )  # fmt: skip
         except NotFound as error:
-            raise ProviderError("the draft to update is gone", self._account) from error
+            raise DraftChanged("the draft to update is gone", self._account) from error
+        except PreconditionFailed as error:
+            current = self._draft(ref, f"{_CONTENT_FIELDS},changeKey,conversationId")
+            if current is None or _content(current).fingerprint != draft.content.fingerprint:
+                raise DraftChanged(
+                    "the draft was changed while it was being updated", self._account
+                ) from error
+            answer = current
         return _ref(answer, ref.message_id)
 
-    def delete_draft(self, ref: DraftRef) -> None:
-        """Delete the draft; one that is already gone (deleted, or sent) is left alone."""
-        if self._draft(ref, "id") is None:
-            return
+    def delete_draft(self, ref: DraftRef, fingerprint: str) -> DraftRemoval:
+        """Delete the untouched draft (``If-Match`` its changeKey); leave anything else.
+
+        A deleted draft goes to Deleted Items: a draft that is already there (the user
+        discarded it) or was sent is never touched again.
+        """
+        check, change_key = self._inspect(ref, fingerprint)
+        if check is DraftCheck.GONE:
+            return DraftRemoval.GONE
+        if check is not DraftCheck.UNTOUCHED or not change_key:
+            return DraftRemoval.KEPT
         try:
-            self._http.request("DELETE", f"/me/messages/{ref.draft_id}")
+            self._http.request("DELETE", f"/me/messages/{ref.draft_id}", if_match=_etag(change_key))
         except NotFound:
-            return
+            return DraftRemoval.GONE
+        except PreconditionFailed:
+            # Changed (or moved) since the check: what is left decides, nothing is deleted.
+            again = self._inspect(ref, fingerprint)[0]
+            return DraftRemoval.GONE if again is DraftCheck.GONE else DraftRemoval.KEPT
+        return DraftRemoval.REMOVED
+
+    def _inspect(self, ref: DraftRef, fingerprint: str) -> tuple[DraftCheck, str | None]:
+        """Whether ``ref`` is untouched, edited or gone, and its current changeKey.
+
+        Untouched: the message ``ref.draft_id`` is a draft in Drafts, its changeKey is
+        ``ref.version`` (when known; Exchange may hand a text body back rewritten without a
+        new changeKey, so the content is not compared then) or else its content has
+        ``fingerprint``, and no other draft carries its Message-ID. Edited: it was changed,
+        or another draft carries its Message-ID (a client that saves an edit as a new
+        item). Gone: no draft in Drafts carries it.
+        """
+        fields = "changeKey" if ref.version else f"changeKey,{_CONTENT_FIELDS}"
+        ours: dict[str, Any] | None = None
+        others = False
+        if ref.message_id:
+            for item in self._drafts_named(ref.message_id, fields):
+                if not item.get("isDraft", True):
+                    continue
+                if ref.draft_id and item.get("id") == ref.draft_id:
+                    ours = item
+                else:
+                    others = True
+        if ours is None and ref.draft_id:
+            # Not listed under its Message-ID (or none known): ask for the id itself.
+            ours = self._draft(ref, fields)
+        if ours is None:
+            return (DraftCheck.EDITED if others else DraftCheck.GONE), None
+        change_key = str(ours.get("changeKey") or "") or None
+        if ref.version:
+            untouched = change_key == ref.version
+        else:
+            untouched = _content(ours).fingerprint == fingerprint
+        if not untouched or others:
+            return DraftCheck.EDITED, change_key
+        return DraftCheck.UNTOUCHED, change_key
+
+    def _drafts_named(self, internet_message_id: str, fields: str) -> list[dict[str, Any]]:
+        """The drafts in Drafts whose internetMessageId is ``internet_message_id``."""
+        wanted = normalize_message_id(internet_message_id)
+        params = {
+            "$filter": f"internetMessageId eq '{_quote(wanted)}'",
+            "$select": f"id,internetMessageId,isDraft,{fields}",
+        }
+        page = self._http.request(
+            "GET", "/me/mailFolders/drafts/messages", params=params, extra_prefer=TEXT_BODY
+        )
+        return [i for i in page.get("value", []) if isinstance(i, dict)]
 
     def read_draft(self, ref: DraftRef) -> DraftContent | None:
         """What the draft says now; ``None`` once it was sent or deleted."""
-        answer = self._draft(ref, "subject,body,toRecipients")
-        if answer is None:
-            return None
-        to = tuple(
-            Address(
-                str(r["emailAddress"].get("address", "")).lower(),
-                str(r["emailAddress"].get("name", "")),
-            )
-            for r in answer.get("toRecipients", [])
-            if isinstance(r, dict) and isinstance(r.get("emailAddress"), dict)
-        )
-        body = str((answer.get("body") or {}).get("content") or "")
-        return DraftContent(to=to, subject=str(answer.get("subject") or ""), body=body)
+        answer = self._draft(ref, _CONTENT_FIELDS)
+        return None if answer is None else _content(answer)
 
     def _draft(self, ref: DraftRef, fields: str) -> dict[str, Any] | None:
         """The message ``ref`` while it is a draft in Drafts, else ``None``."""
+        if not ref.draft_id:
+            return None
         try:
             answer = self._http.request(
                 "GET", f"/me/mailFolders/drafts/messages/{ref.draft_id}",
@@ -170,10 +246,18 @@ class GraphMailbox:
         return _ref(found, message_id) if found else None
 
     def find_sent(self, ref: DraftRef) -> MailMessage | None:
-        """The sent message the draft became: same immutable id, no longer a draft."""
-        try:
-            answer = self._http.get(f"/me/messages/{ref.draft_id}", {"$select": MESSAGE_FIELDS})
-        except NotFound:
+        """The sent message the draft became: same immutable id, no longer a draft.
+
+        Without a draft id (only the Message-ID is known) it is looked for by
+        internetMessageId in Sent Items.
+        """
+        answer: dict[str, Any] = {}
+        if ref.draft_id:
+            try:
+                answer = self._http.get(f"/me/messages/{ref.draft_id}", {"$select": MESSAGE_FIELDS})
+            except NotFound:
+                answer = {}
+        if not answer and ref.message_id:
             answer = self._by_message_id("sentitems", ref.message_id) or {}
         if not answer or answer.get("isDraft", True):
             return None
@@ -262,11 +346,32 @@ def _fields(draft: DraftMessage) -> dict[str, Any]:
 
 
 def _ref(answer: dict[str, Any], message_id: str) -> DraftRef:
+    """Where a draft lives, with its changeKey as the version marker."""
     return DraftRef(
         draft_id=str(answer["id"]),
         message_id=normalize_message_id(str(answer.get("internetMessageId") or message_id)),
         thread_id=str(answer["conversationId"]) if answer.get("conversationId") else None,
+        version=str(answer["changeKey"]) if answer.get("changeKey") else None,
     )
+
+
+def _etag(change_key: str) -> str:
+    """The ``If-Match`` value for a message's changeKey (Graph's ``@odata.etag``)."""
+    return f'W/"{change_key}"'
+
+
+def _content(answer: dict[str, Any]) -> DraftContent:
+    """What a draft says: its recipients, subject and text body as Graph returns them."""
+    to = tuple(
+        Address(
+            str(r["emailAddress"].get("address", "")).lower(),
+            str(r["emailAddress"].get("name", "")),
+        )
+        for r in answer.get("toRecipients", [])
+        if isinstance(r, dict) and isinstance(r.get("emailAddress"), dict)
+    )
+    body = str((answer.get("body") or {}).get("content") or "")
+    return DraftContent(to=to, subject=str(answer.get("subject") or ""), body=body)
 
 
 def _mail_message(item: dict[str, Any], folder: str) -> MailMessage:

@@ -234,7 +234,12 @@ class GoogleHarness:
                 self.fake.delete_event("primary", str(stored["id"]))
 
     def user_edits_draft(self, ref: DraftRef, new_body: str) -> None:
+        """As Gmail's editor saves an edit: same draft and thread, a new message id."""
         self.fake.user_edits_draft(ref.draft_id, new_body)
+
+    def service_rewrites_draft(self, ref: DraftRef) -> bytes:
+        """Gmail stores the draft anew (other folding, encoding and wrapping), ids unchanged."""
+        return self.fake.service_rewrites_draft(ref.draft_id)
 
     def user_deletes_draft(self, ref: DraftRef) -> None:
         self.fake.user_deletes_draft(ref.draft_id)

@@ -211,6 +211,14 @@ class LocalHarness:
     def user_deletes_draft(self, ref: DraftRef) -> None:
         self.draft_path(ref).unlink()
 
+    def user_saves_copy(self, ref: DraftRef, new_body: str | None = None) -> Path:
+        """A mail client saves the draft (edited, given ``new_body``) as a new file with
+        the same Message-ID and leaves the old file where it is; the new file's path."""
+        message = self._read(self.draft_path(ref))
+        if new_body is not None:
+            with_body(message, new_body)
+        return self._store(self.maildir / ".Drafts", message, flags="DS")
+
     def user_sends_draft(self, ref: DraftRef, at: datetime) -> None:
         path = self.draft_path(ref)
         self._store(self.maildir / ".Sent", with_date(self._read(path), at), flags="S")
@@ -252,11 +260,12 @@ class LocalHarness:
         return message
 
     @staticmethod
-    def _store(folder: Path, message: EmailMessage, flags: str) -> None:
+    def _store(folder: Path, message: EmailMessage, flags: str) -> Path:
         stored = mailbox.MaildirMessage(message)
         stored.set_subdir("cur")
         stored.set_flags(flags)
-        mailbox.Maildir(folder, create=True).add(stored)
+        key = mailbox.Maildir(folder, create=True).add(stored)
+        return folder / "cur" / f"{key}:2,{flags}"
 
 
 # --- memory: the in-memory fake -----------------------------------------------------------

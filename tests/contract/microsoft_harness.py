@@ -172,6 +172,7 @@ class MicrosoftHarness:
         fake.time_zone = getattr(user.timezone, "key", "UTC")
         fake.max_concurrent = MAX_CONCURRENT  # more at once would be throttled (429)
         fake.response_delay = 0.0
+        fake.rewrite_text_bodies = True  # text bodies come back as Exchange stores them
         fake.reset()
         fake.reset_peak_concurrency()
         self.fake = fake

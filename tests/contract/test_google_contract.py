@@ -1,4 +1,4 @@
-"""What only the Google provider has: sync tokens, Gmail history and Gmail threads.
+"""What only the Google provider has: sync tokens, Gmail history, threads and draft versions.
 
 Run against the fake Google through the real client libraries (``google_harness``); the
 ``google`` fixture fails a test whose provider tried to send mail or write the calendar.
@@ -15,17 +15,18 @@ import pytest
 from daemon.domain.model import (
     CalendarEvent,
     DraftContent,
+    DraftRef,
     EventStatus,
     Participant,
     ParticipantKind,
     Response,
 )
-from daemon.errors import CursorExpired
-from daemon.ports import CalendarChanges
+from daemon.errors import CursorExpired, DraftChanged
+from daemon.ports import CalendarChanges, DraftCheck, DraftRemoval
 from tests.contract.conftest import LONDON
 from tests.contract.google_harness import GoogleHarness
 from tests.contract.test_calendar_contract import RECRUITER, USER, WINDOW_END, WINDOW_START, event
-from tests.contract.test_mailbox_contract import NOW, draft, mail
+from tests.contract.test_mailbox_contract import CONTENTS, NOW, draft, mail
 
 OUTREACH_ID = "<outreach-1@example.org>"
 
@@ -262,8 +263,10 @@ def test_google_a_followup_lands_in_the_thread_of_the_sent_outreach(
         followup,
         content=DraftContent(followup.content.to, followup.content.subject, "Dear Ivan, again."),
     )
-    updated = google.mailbox.update_draft(followup_ref, reworded)
+    updated = google.mailbox.update_draft(followup_ref, reworded, followup.content.fingerprint)
     assert updated.draft_id == followup_ref.draft_id and updated.thread_id == sent.thread_id
+    assert updated.version == google.fake.draft_message_id(followup_ref.draft_id)
+    assert updated.version != followup_ref.version
 
     # The draft is not a message of the thread; the outreach is.
     found = google.mailbox.thread_messages(OUTREACH_ID, sent.thread_id, NOW)
@@ -303,3 +306,190 @@ def test_google_replies_in_the_thread_or_naming_the_outreach_are_found(
     ]
     assert google.mailbox.thread_messages("<nothing@x>", None, NOW - timedelta(days=1)) == []
     assert found[1].date == NOW + timedelta(hours=1) and found[1].date.tzinfo is UTC
+
+
+# --- Gmail: draft versions (the draft's message id) -------------------------------------------
+
+DRAFTS = "/gmail/v1/users/me/drafts"
+
+
+def gmail_requests(google: GoogleHarness) -> list[tuple[str, str, dict[str, list[str]]]]:
+    """``(method, path, query)`` of the Gmail requests logged since the last ``clear_log``."""
+    return [
+        (r.method, r.path, {k: v for k, v in r.query.items() if k != "alt"})
+        for r in google.fake.requests
+        if r.path.startswith("/gmail/")
+    ]
+
+
+def test_google_a_drafts_version_is_its_current_message_id(google: GoogleHarness) -> None:
+    original = draft()
+    ref = google.mailbox.create_draft(original)
+    assert ref.version is not None
+    assert ref.version == google.fake.draft_message_id(ref.draft_id)
+    found = google.mailbox.find_draft(original.message_id)
+    assert found == ref
+
+    updated = google.mailbox.update_draft(
+        ref, draft("Dear Ivan, again."), original.content.fingerprint
+    )
+    assert updated.draft_id == ref.draft_id and updated.version != ref.version
+    assert updated.version == google.fake.draft_message_id(ref.draft_id)
+    assert google.mailbox.find_draft(original.message_id) == updated
+    # The ref of before the update names a version that no longer exists.
+    assert google.mailbox.check_draft(ref, original.content.fingerprint) is DraftCheck.EDITED
+
+    edited = google.fake.user_edits_draft(ref.draft_id, "My own words.")  # Gmail's editor saves
+    assert edited != updated.version
+    found = google.mailbox.find_draft(original.message_id)
+    assert found is not None and found.version == edited
+
+
+def test_google_check_draft_with_a_known_version_is_one_minimal_drafts_get(
+    google: GoogleHarness,
+) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = google.mailbox.create_draft(original)
+    google.fake.clear_log()
+    sent_before = google.http.requests_sent
+    assert google.mailbox.check_draft(ref, fingerprint) is DraftCheck.UNTOUCHED
+    assert google.http.requests_sent == sent_before + 1
+    assert gmail_requests(google) == [("GET", f"{DRAFTS}/{ref.draft_id}", {"format": ["minimal"]})]
+
+    # Without a version the content decides: the raw message is needed.
+    google.fake.clear_log()
+    unversioned = dataclasses.replace(ref, version=None)
+    assert google.mailbox.check_draft(unversioned, fingerprint) is DraftCheck.UNTOUCHED
+    assert gmail_requests(google) == [("GET", f"{DRAFTS}/{ref.draft_id}", {"format": ["raw"]})]
+
+    # Update and delete check right before they write, and do nothing else.
+    google.fake.clear_log()
+    new_ref = google.mailbox.update_draft(ref, draft("changed"), fingerprint)
+    assert [(m, p) for m, p, _ in gmail_requests(google)] == [
+        ("GET", f"{DRAFTS}/{ref.draft_id}"),
+        ("PUT", f"{DRAFTS}/{ref.draft_id}"),
+    ]
+    google.fake.clear_log()
+    assert google.mailbox.delete_draft(new_ref, "") is DraftRemoval.REMOVED
+    assert [(m, p) for m, p, _ in gmail_requests(google)] == [
+        ("GET", f"{DRAFTS}/{ref.draft_id}"),
+        ("DELETE", f"{DRAFTS}/{ref.draft_id}"),
+    ]
+
+
+def test_google_a_service_side_rewrite_is_not_an_edit(google: GoogleHarness) -> None:
+    """Gmail may store a draft anew (header folding, transfer encoding, line wrapping)
+    without giving it a new message id: the version decides, not the bytes read back."""
+    original = CONTENTS["long lines"]
+    fingerprint = original.content.fingerprint
+    ref = google.mailbox.create_draft(original)
+    before = google.fake.drafts()[ref.draft_id].as_bytes()
+    raw = google.service_rewrites_draft(ref)
+    assert raw != before and b"Content-Transfer-Encoding: base64" in raw
+    assert google.fake.draft_message_id(ref.draft_id) == ref.version
+
+    content = google.mailbox.read_draft(ref)
+    assert content is not None and content.body != original.content.body
+    assert content.fingerprint != fingerprint  # the body now reads differently …
+    assert google.mailbox.check_draft(ref, fingerprint) is DraftCheck.UNTOUCHED  # … yet untouched
+    # (The content alone would have taken it for the user's edit.)
+    unversioned = dataclasses.replace(ref, version=None)
+    assert google.mailbox.check_draft(unversioned, fingerprint) is DraftCheck.EDITED
+
+    updated = draft("Dear Ivan,\n\nSee you on Friday instead.\n\nAda", subject="Friday")
+    new_ref = google.mailbox.update_draft(ref, updated, fingerprint)
+    content = google.mailbox.read_draft(new_ref)
+    assert content is not None and content.fingerprint == updated.content.fingerprint
+    google.service_rewrites_draft(new_ref)
+    assert google.mailbox.delete_draft(new_ref, "") is DraftRemoval.REMOVED
+    assert google.fake.drafts() == {}
+
+
+def test_google_an_edit_after_our_check_is_neither_overwritten_nor_deleted(
+    google: GoogleHarness,
+) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = google.mailbox.create_draft(original)
+    assert google.mailbox.check_draft(ref, fingerprint) is DraftCheck.UNTOUCHED
+    google.user_edits_draft(ref, "Hi Ivan, my own words. Ada")  # after our check
+    google.fake.clear_log()
+
+    with pytest.raises(DraftChanged):
+        google.mailbox.update_draft(ref, draft("new text"), fingerprint)
+    assert google.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.KEPT
+    methods = [m for m, _, _ in gmail_requests(google)]
+    assert methods == ["GET", "GET"]  # nothing written
+    stored = google.fake.drafts()[ref.draft_id]
+    assert stored.get_content().strip() == "Hi Ivan, my own words. Ada"
+    # The user's edit keeps its content even when the fingerprint alone would decide.
+    unversioned = dataclasses.replace(ref, version=None)
+    assert google.mailbox.check_draft(unversioned, fingerprint) is DraftCheck.EDITED
+
+
+def test_google_an_edit_saved_with_unchanged_text_still_counts_as_edited(
+    google: GoogleHarness,
+) -> None:
+    """A new message id is a new version, whatever it says: the version decides."""
+    original = draft()
+    ref = google.mailbox.create_draft(original)
+    google.user_edits_draft(ref, original.content.body)
+    content = google.mailbox.read_draft(ref)
+    assert content is not None and content.fingerprint == original.content.fingerprint
+    assert google.mailbox.check_draft(ref, original.content.fingerprint) is DraftCheck.EDITED
+    assert google.mailbox.delete_draft(ref, original.content.fingerprint) is DraftRemoval.KEPT
+
+
+def test_google_a_draft_gone_between_our_check_and_our_write_is_not_recreated(
+    google: GoogleHarness,
+) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = google.mailbox.create_draft(original)
+    path = f"{DRAFTS}/{ref.draft_id}"
+    # The user sends it just after our check, before our drafts.update arrives: 404.
+    google.fake.before_next(path, lambda: google.user_sends_draft(ref, NOW), method="PUT")
+    with pytest.raises(DraftChanged):
+        google.mailbox.update_draft(ref, draft("new text"), fingerprint)
+    assert google.fake.drafts() == {}
+    assert google.mailbox.find_sent(ref) is not None
+    (sent,) = google.fake.messages(label="SENT").values()
+    # What was sent is what we had written, not the update.
+    assert sent.get_content().replace("\r\n", "\n").strip() == original.content.body
+
+    second = google.mailbox.create_draft(draft(message_id="<outreach-2@example.org>"))
+    path = f"{DRAFTS}/{second.draft_id}"
+    google.fake.before_next(path, lambda: google.user_deletes_draft(second), method="DELETE")
+    assert google.mailbox.delete_draft(second, fingerprint) is DraftRemoval.GONE
+    assert google.fake.drafts() == {}
+
+
+def test_google_drafts_known_by_message_id_alone(google: GoogleHarness) -> None:
+    """After the database was lost only the Message-ID is known: no drafts.get with an empty
+    id (Gmail would take it for drafts.list); drafts.list and messages.list find them."""
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = google.mailbox.create_draft(original)
+    bare = DraftRef("", ref.message_id)
+    google.fake.clear_log()
+    assert google.mailbox.check_draft(bare, fingerprint) is DraftCheck.UNTOUCHED
+    versioned = dataclasses.replace(bare, version=ref.version)
+    assert google.mailbox.check_draft(versioned, fingerprint) is DraftCheck.UNTOUCHED
+    assert google.mailbox.find_sent(bare) is None  # a draft is not sent mail
+    assert all(not p.endswith("/drafts/") for _, p, _ in gmail_requests(google))
+
+    google.user_sends_draft(ref, NOW + timedelta(hours=1))
+    assert google.mailbox.check_draft(bare, fingerprint) is DraftCheck.GONE
+    google.fake.clear_log()
+    sent = google.mailbox.find_sent(bare)
+    assert sent is not None and sent.message_id == ref.message_id and sent.folder == "sent"
+    assert sent.thread_id == ref.thread_id
+    assert gmail_requests(google)[0] == (
+        "GET",
+        "/gmail/v1/users/me/messages",
+        {"q": ["rfc822msgid:outreach-1@example.org in:sent"], "maxResults": ["5"]},
+    )
+    with pytest.raises(DraftChanged):
+        google.mailbox.update_draft(bare, draft("new text"), fingerprint)
+    assert google.mailbox.delete_draft(bare, fingerprint) is DraftRemoval.GONE

@@ -6,6 +6,10 @@ import email.policy
 import email.utils
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,9 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import providers.local.mailbox as local_mailbox
 from daemon.domain.mime import build_email, draft_bytes, parse_draft_content
 from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef
-from daemon.errors import ProviderError, SourceUnreadable
+from daemon.errors import DraftChanged, ProviderError, SourceUnreadable
+from daemon.ports import DraftCheck, DraftRemoval
 from providers.local import LocalMailbox
 from tests.contract.harness import Harness, LocalHarness
 
@@ -93,29 +99,82 @@ def test_find_draft_by_message_id(harness: Harness) -> None:
 
 
 def test_update_replaces_what_the_draft_says(harness: Harness) -> None:
-    ref = harness.mailbox.create_draft(draft())
+    original = draft()
+    ref = harness.mailbox.create_draft(original)
     updated = draft("Dear Ivan,\n\nSee you on Friday instead.\n\nAda", subject="Friday")
-    new_ref = harness.mailbox.update_draft(ref, updated)
+    new_ref = harness.mailbox.update_draft(ref, updated, original.content.fingerprint)
     content = harness.mailbox.read_draft(new_ref)
     assert content is not None and content.fingerprint == updated.content.fingerprint
     found = harness.mailbox.find_draft(updated.message_id)
     assert found is not None and found.draft_id == new_ref.draft_id
+    fingerprint = updated.content.fingerprint
+    assert harness.mailbox.check_draft(new_ref, fingerprint) is DraftCheck.UNTOUCHED
+    assert harness.mailbox.check_draft(found, fingerprint) is DraftCheck.UNTOUCHED
 
 
 def test_updating_a_deleted_draft_fails_instead_of_recreating_it(harness: Harness) -> None:
-    ref = harness.mailbox.create_draft(draft())
+    original = draft()
+    ref = harness.mailbox.create_draft(original)
     harness.user_deletes_draft(ref)
-    with pytest.raises(ProviderError):
-        harness.mailbox.update_draft(ref, draft("new text"))
+    with pytest.raises(DraftChanged):
+        harness.mailbox.update_draft(ref, draft("new text"), original.content.fingerprint)
     assert harness.mailbox.find_draft(ref.message_id) is None
 
 
-def test_delete_is_idempotent(harness: Harness) -> None:
-    ref = harness.mailbox.create_draft(draft())
-    harness.mailbox.delete_draft(ref)
-    harness.mailbox.delete_draft(ref)
+def test_an_edited_draft_is_never_overwritten(harness: Harness) -> None:
+    original = draft()
+    ref = harness.mailbox.create_draft(original)
+    harness.user_edits_draft(ref, "Hi Ivan, my own words. Ada")
+    with pytest.raises(DraftChanged):
+        harness.mailbox.update_draft(ref, draft("new text"), original.content.fingerprint)
+    content = harness.mailbox.read_draft(ref)
+    assert content is not None and content.body.strip() == "Hi Ivan, my own words. Ada"
+
+
+def test_delete_removes_the_untouched_draft_once(harness: Harness) -> None:
+    original = draft()
+    ref = harness.mailbox.create_draft(original)
+    fingerprint = original.content.fingerprint
+    assert harness.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.REMOVED
+    assert harness.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.GONE
     assert harness.mailbox.read_draft(ref) is None
     assert harness.mailbox.find_draft(ref.message_id) is None
+    assert harness.mailbox.check_draft(ref, fingerprint) is DraftCheck.GONE
+
+
+def test_an_edited_draft_is_never_deleted(harness: Harness) -> None:
+    original = draft()
+    ref = harness.mailbox.create_draft(original)
+    harness.user_edits_draft(ref, "Hi Ivan, my own words. Ada")
+    assert harness.mailbox.delete_draft(ref, original.content.fingerprint) is DraftRemoval.KEPT
+    content = harness.mailbox.read_draft(ref)
+    assert content is not None and content.body.strip() == "Hi Ivan, my own words. Ada"
+
+
+def test_check_draft_tells_untouched_edited_and_gone(harness: Harness) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = harness.mailbox.create_draft(original)
+    assert harness.mailbox.check_draft(ref, fingerprint) is DraftCheck.UNTOUCHED
+    found = harness.mailbox.find_draft(ref.message_id)
+    assert found is not None
+    assert harness.mailbox.check_draft(found, fingerprint) is DraftCheck.UNTOUCHED
+    harness.user_edits_draft(ref, "Hi Ivan, my own words. Ada")
+    assert harness.mailbox.check_draft(ref, fingerprint) is DraftCheck.EDITED
+    sent = harness.mailbox.create_draft(draft(message_id="<sent-1@example.org>"))
+    harness.user_sends_draft(sent, NOW)
+    assert harness.mailbox.check_draft(sent, fingerprint) is DraftCheck.GONE
+    deleted = harness.mailbox.create_draft(draft(message_id="<deleted-1@example.org>"))
+    harness.user_deletes_draft(deleted)
+    assert harness.mailbox.check_draft(deleted, fingerprint) is DraftCheck.GONE
+
+
+def test_a_sent_message_is_found_by_its_message_id_alone(harness: Harness) -> None:
+    ref = harness.mailbox.create_draft(draft())
+    assert harness.mailbox.find_sent(DraftRef("", ref.message_id)) is None
+    harness.user_sends_draft(ref, NOW + timedelta(hours=1))
+    sent = harness.mailbox.find_sent(DraftRef("", ref.message_id))
+    assert sent is not None and sent.message_id == ref.message_id and sent.folder == "sent"
 
 
 def test_an_edited_draft_has_another_fingerprint(harness: Harness) -> None:
@@ -129,10 +188,11 @@ def test_an_edited_draft_has_another_fingerprint(harness: Harness) -> None:
 
 
 def test_a_draft_the_user_deleted_reads_as_none(harness: Harness) -> None:
-    ref = harness.mailbox.create_draft(draft())
+    original = draft()
+    ref = harness.mailbox.create_draft(original)
     harness.user_deletes_draft(ref)
     assert harness.mailbox.read_draft(ref) is None
-    harness.mailbox.delete_draft(ref)
+    assert harness.mailbox.delete_draft(ref, original.content.fingerprint) is DraftRemoval.GONE
 
 
 def test_a_sent_draft_is_found_in_sent_mail(harness: Harness) -> None:
@@ -304,7 +364,7 @@ def test_a_draft_renamed_by_a_flag_change_is_still_found(local: LocalHarness) ->
     (path,) = drafts_files(local)
     path.rename(path.with_name(f"{ref.draft_id}:2,DS"))
     assert local.mailbox.read_draft(ref) is not None
-    new_ref = local.mailbox.update_draft(ref, draft("changed"))
+    new_ref = local.mailbox.update_draft(ref, draft("changed"), draft().content.fingerprint)
     assert [p.name for p in drafts_files(local)] == [f"{new_ref.draft_id}:2,DS"]
 
 
@@ -314,8 +374,9 @@ def test_a_draft_saved_under_a_new_name_is_found_by_message_id(local: LocalHarne
     shutil.move(path, path.parent.parent / "new" / "1742288400.client-rewrite.host")
     content = local.mailbox.read_draft(ref)
     assert content is not None and content.fingerprint == draft().content.fingerprint
-    local.mailbox.delete_draft(ref)
-    assert drafts_files(local) == []
+    # Not the exact file that was written: left alone, and the action keeps it.
+    assert local.mailbox.delete_draft(ref, draft().content.fingerprint) is DraftRemoval.KEPT
+    assert len(drafts_files(local)) == 1
 
 
 def test_a_trashed_draft_counts_as_gone(local: LocalHarness) -> None:
@@ -378,3 +439,263 @@ def test_references_are_read_whatever_the_folding(local: LocalHarness) -> None:
     local.user_sends_draft(ref, NOW)
     sent = local.mailbox.find_sent(DraftRef(ref.draft_id, ref.message_id))
     assert sent is not None and len(sent.references) == 40
+
+
+# --- local provider only: the exact draft written, atomic updates, private files ------------
+
+
+def rewrite_in_place(path: Path, body: str) -> None:
+    """A mail client saves the draft at ``path`` under the very same file name."""
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    message.set_content(body, charset="utf-8")
+    temp = path.parent.parent / "tmp" / "client-save"
+    temp.write_bytes(message.as_bytes())
+    temp.replace(path)
+
+
+def temp_files(local: LocalHarness) -> list[Path]:
+    tmp = local.maildir / ".Drafts" / "tmp"
+    return sorted(tmp.iterdir()) if tmp.is_dir() else []
+
+
+def test_an_edited_copy_survives_delete_while_the_untouched_original_goes(
+    local: LocalHarness,
+) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = local.mailbox.create_draft(original)
+    (ours,) = drafts_files(local)
+    written = ours.read_bytes()
+    copy = local.user_saves_copy(ref, "Hi Ivan, my own words. Ada")
+    assert sorted(drafts_files(local)) == sorted([ours, copy])
+    assert local.mailbox.check_draft(ref, fingerprint) is DraftCheck.EDITED
+    content = local.mailbox.read_draft(ref)  # the newest copy: what the user saved
+    assert content is not None and content.body.strip() == "Hi Ivan, my own words. Ada"
+    with pytest.raises(DraftChanged):
+        local.mailbox.update_draft(ref, draft("new text"), fingerprint)
+    assert sorted(drafts_files(local)) == sorted([ours, copy]) and ours.read_bytes() == written
+    # Our own untouched file goes; the user's copy stays, so the draft is kept.
+    assert local.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.KEPT
+    assert drafts_files(local) == [copy]
+    content = local.mailbox.read_draft(ref)
+    assert content is not None and content.body.strip() == "Hi Ivan, my own words. Ada"
+    assert local.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.KEPT
+    assert drafts_files(local) == [copy]
+    assert local.mailbox.check_draft(ref, fingerprint) is DraftCheck.EDITED
+
+
+def test_an_unchanged_copy_under_another_name_is_never_removed(local: LocalHarness) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = local.mailbox.create_draft(original)
+    copy = local.user_saves_copy(ref)  # saved again without a change
+    assert local.mailbox.check_draft(ref, fingerprint) is DraftCheck.UNTOUCHED
+    assert local.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.KEPT
+    assert drafts_files(local) == [copy]
+    # Only a file under another name is left: it cannot be told from the user's own copy.
+    assert local.mailbox.check_draft(ref, fingerprint) is DraftCheck.EDITED
+
+
+def test_a_draft_rewritten_under_the_same_name_is_edited(local: LocalHarness) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = local.mailbox.create_draft(original)
+    (path,) = drafts_files(local)
+    rewrite_in_place(path, "Hi Ivan, my own words. Ada")
+    edited = path.read_bytes()
+    assert local.mailbox.check_draft(ref, fingerprint) is DraftCheck.EDITED
+    with pytest.raises(DraftChanged):
+        local.mailbox.update_draft(ref, draft("new text"), fingerprint)
+    assert local.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.KEPT
+    assert drafts_files(local) == [path] and path.read_bytes() == edited
+    assert temp_files(local) == []
+
+
+def test_check_draft_on_the_files_of_a_maildir(local: LocalHarness) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    check = local.mailbox.check_draft
+    ref = local.mailbox.create_draft(original)
+    (path,) = drafts_files(local)
+    assert check(ref, fingerprint) is DraftCheck.UNTOUCHED
+    assert check(ref, draft("other words").content.fingerprint) is DraftCheck.EDITED
+    assert check(DraftRef(ref.draft_id, ""), fingerprint) is DraftCheck.UNTOUCHED
+    assert check(DraftRef("", ref.message_id), fingerprint) is DraftCheck.EDITED  # not provable
+    assert check(DraftRef("1.unknown.host", "<unknown@example.org>"), fingerprint) is (
+        DraftCheck.GONE
+    )
+    path = path.rename(path.with_name(f"{ref.draft_id}:2,DS"))  # a flag change
+    assert check(ref, fingerprint) is DraftCheck.UNTOUCHED
+    path = path.rename(path.parent.parent / "new" / ref.draft_id)  # in new/, no flags
+    assert check(ref, fingerprint) is DraftCheck.UNTOUCHED
+    trashed = path.rename(path.parent.parent / "cur" / f"{ref.draft_id}:2,DT")
+    assert check(ref, fingerprint) is DraftCheck.GONE
+    assert local.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.GONE
+    assert trashed.is_file()  # a trashed draft is the user's, not ours to remove
+    trashed.rename(trashed.with_name(f"{ref.draft_id}:2,D"))
+    local.user_saves_copy(ref)
+    (trashed.parent / f"{ref.draft_id}:2,D").rename(trashed)
+    assert check(ref, fingerprint) is DraftCheck.EDITED  # only a copy under another name
+
+
+def test_an_update_is_one_rename_over_the_same_file(local: LocalHarness) -> None:
+    original = draft()
+    ref = local.mailbox.create_draft(original)
+    (before,) = drafts_files(local)
+    updated = draft("Dear Ivan,\n\nFriday instead.\n\nAda")
+    new_ref = local.mailbox.update_draft(ref, updated, original.content.fingerprint)
+    assert new_ref == DraftRef(ref.draft_id, ref.message_id, None, None)
+    assert drafts_files(local) == [before]
+    content = local.mailbox.read_draft(new_ref)
+    assert content is not None and content.fingerprint == updated.content.fingerprint
+    assert temp_files(local) == []
+    fingerprint = updated.content.fingerprint
+    assert local.mailbox.check_draft(new_ref, fingerprint) is DraftCheck.UNTOUCHED
+    assert local.mailbox.delete_draft(new_ref, fingerprint) is DraftRemoval.REMOVED
+    assert drafts_files(local) == []
+
+
+class _Killed(BaseException):
+    """The process dies here."""
+
+
+def test_a_crash_before_the_rename_leaves_the_old_draft_alone(
+    local: LocalHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = local.mailbox.create_draft(original)
+    (before,) = drafts_files(local)
+    written = before.read_bytes()
+    renamed: list[tuple[object, object]] = []
+
+    def crash(source: object, target: object) -> None:
+        renamed.append((source, target))
+        assert Path(str(source)).parent.name == "tmp" and Path(str(source)).stat().st_size
+        raise _Killed
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(_Killed):
+        local.mailbox.update_draft(ref, draft("new text"), fingerprint)
+    monkeypatch.undo()
+    assert renamed and Path(str(renamed[0][1])) == before
+    assert drafts_files(local) == [before] and before.read_bytes() == written
+    assert local.mailbox.check_draft(ref, fingerprint) is DraftCheck.UNTOUCHED
+    local.mailbox.update_draft(ref, draft("new text"), fingerprint)
+    assert drafts_files(local) == [before] and before.read_bytes() != written
+    assert temp_files(local) == []
+
+
+def test_a_killed_update_leaves_exactly_one_draft(local: LocalHarness) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = local.mailbox.create_draft(original)
+    (before,) = drafts_files(local)
+    written = before.read_bytes()
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from daemon.domain.model import DraftRef\n"
+        "from providers.local import LocalMailbox\n"
+        "from tests.contract.test_mailbox_contract import draft\n"
+        "os.replace = lambda *_: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "mailbox = LocalMailbox('ada@example.org', Path(sys.argv[1]))\n"
+        "ref = DraftRef(sys.argv[2], sys.argv[3])\n"
+        "mailbox.update_draft(ref, draft('new text'), sys.argv[4])\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", script, local.maildir, ref.draft_id, ref.message_id, fingerprint],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    (leftover,) = temp_files(local)  # half-done work, where mail clients never look
+    assert sorted(set(drafts_files(local)) - {leftover}) == [before]
+    assert before.read_bytes() == written
+    local.mailbox.update_draft(ref, draft("new text"), fingerprint)
+    assert sorted(set(drafts_files(local)) - {leftover}) == [before]
+    assert before.read_bytes() != written
+
+
+def test_an_update_moves_a_draft_from_new_to_cur_with_the_draft_flag(local: LocalHarness) -> None:
+    original = draft()
+    ref = local.mailbox.create_draft(original)
+    (path,) = drafts_files(local)
+    path.rename(path.parent.parent / "new" / ref.draft_id)
+    local.mailbox.update_draft(ref, draft("new text"), original.content.fingerprint)
+    (path,) = drafts_files(local)
+    assert (path.parent.name, path.name) == ("cur", f"{ref.draft_id}:2,D")
+
+
+def test_draft_files_are_private_whatever_the_umask(local: LocalHarness) -> None:
+    original = draft()
+    previous = os.umask(0o022)
+    try:
+        ref = local.mailbox.create_draft(original)
+        (path,) = drafts_files(local)
+        assert path.stat().st_mode & 0o777 == 0o600
+        local.mailbox.update_draft(ref, draft("new text"), original.content.fingerprint)
+        (path,) = drafts_files(local)
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(previous)
+
+
+def test_a_draft_changed_right_after_it_was_read_is_neither_deleted_nor_updated(
+    local: LocalHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = local.mailbox.create_draft(original)
+    read = local_mailbox._read_with_stat
+    saves = ["Hi Ivan, my own words. Ada"]
+
+    def read_then_the_client_saves(target: Path) -> object:
+        result = read(target)
+        if saves:
+            rewrite_in_place(target, saves.pop())
+        return result
+
+    monkeypatch.setattr(local_mailbox, "_read_with_stat", read_then_the_client_saves)
+    assert local.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.KEPT
+    content = local.mailbox.read_draft(ref)
+    assert content is not None and content.body.strip() == "Hi Ivan, my own words. Ada"
+
+    second = local.mailbox.create_draft(draft(message_id="<outreach-2@example.org>"))
+    saves.append("Hi Ivan, other words. Ada")
+    with pytest.raises(DraftChanged):
+        local.mailbox.update_draft(second, draft("new text"), fingerprint)
+    content = local.mailbox.read_draft(second)
+    assert content is not None and content.body.strip() == "Hi Ivan, other words. Ada"
+    assert len(drafts_files(local)) == 2 and temp_files(local) == []
+
+
+def test_stale_temporary_files_of_a_killed_write_are_swept(local: LocalHarness) -> None:
+    tmp = local.maildir / ".Drafts" / "tmp"
+    local.mailbox.create_draft(draft())
+    old = int(time.time()) - 37 * 3600
+    ours_stale = tmp / f"{old}.M000001P1Q0Rdeadbeef.host"
+    ours_fresh = tmp / f"{int(time.time())}.M000001P1Q1Rdeadbeef.host"
+    foreign = tmp / f"{old}.12345_1.client-host"
+    for path in (ours_stale, ours_fresh, foreign):
+        path.write_bytes(b"half a message")
+    local.mailbox.create_draft(draft(message_id="<outreach-2@example.org>"))
+    assert temp_files(local) == sorted([ours_fresh, foreign])
+
+
+def test_a_sent_message_without_message_id_is_not_found_by_an_empty_one(
+    local: LocalHarness,
+) -> None:
+    message = mail("ada@example.org", "ivan@acme.example", NOW, "<x@example.org>")
+    del message["Message-ID"]
+    local.deliver(message, folder="sent")
+    assert local.mailbox.find_sent(DraftRef("", "")) is None
+
+
+def test_a_draft_that_cannot_be_written_leaves_nothing_behind(local: LocalHarness) -> None:
+    with pytest.raises(ProviderError, match="cannot write draft"):
+        local.mailbox.create_draft(draft(to=(Address("not an address", "Ivan"),)))
+    assert drafts_files(local) == [] and temp_files(local) == []

@@ -18,13 +18,14 @@ import pytest
 from daemon.domain.model import (
     CalendarEvent,
     DraftContent,
+    DraftRef,
     EventStatus,
     Participant,
     ParticipantKind,
     Response,
 )
-from daemon.errors import CursorExpired, ProviderError
-from daemon.ports import CalendarChanges
+from daemon.errors import CursorExpired, DraftChanged, ProviderError
+from daemon.ports import CalendarChanges, DraftCheck, DraftRemoval
 from tests.contract.conftest import LONDON
 from tests.contract.microsoft_harness import MicrosoftHarness
 from tests.contract.test_calendar_contract import RECRUITER, USER, WINDOW_END, WINDOW_START, event
@@ -290,9 +291,11 @@ def test_microsoft_the_immutable_id_survives_the_users_send(microsoft: Microsoft
 
     # Gone from Drafts, so no longer a draft: never edited or deleted by the provider.
     assert microsoft.mailbox.read_draft(ref) is None
-    with pytest.raises(ProviderError):
-        microsoft.mailbox.update_draft(ref, draft("Changed my mind."))
-    microsoft.mailbox.delete_draft(ref)
+    fingerprint = draft().content.fingerprint
+    assert microsoft.mailbox.check_draft(ref, fingerprint) is DraftCheck.GONE
+    with pytest.raises(DraftChanged):
+        microsoft.mailbox.update_draft(ref, draft("Changed my mind."), fingerprint)
+    assert microsoft.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.GONE
     assert [m["id"] for m in fake.sent()] == [ref.draft_id]
     assert fake.count("me/messages", method="PATCH") == fake.count("me/", method="DELETE") == 0
 
@@ -302,9 +305,214 @@ def test_microsoft_a_draft_the_user_deleted_stays_in_deleted_items(
 ) -> None:
     ref = microsoft.mailbox.create_draft(draft())
     microsoft.user_deletes_draft(ref)
-    microsoft.mailbox.delete_draft(ref)  # already gone: not purged from the user's trash
+    # Already gone: not purged from the user's trash.
+    assert microsoft.mailbox.delete_draft(ref, draft().content.fingerprint) is DraftRemoval.GONE
     assert [m["id"] for m in microsoft.fake.deleted()] == [ref.draft_id]
     assert microsoft.mailbox.find_draft(OUTREACH_ID) is None
+
+
+# --- Mail: versions (changeKey) and If-Match -------------------------------------------------
+
+
+def if_matches(microsoft: MicrosoftHarness, method: str) -> list[str | None]:
+    """The ``If-Match`` of every ``method`` request to a message."""
+    return [
+        r.header("If-Match")
+        for r in microsoft.fake.requests
+        if r.method == method and r.path.startswith("/v1.0/me/messages/")
+    ]
+
+
+def test_microsoft_the_version_is_the_changekey(microsoft: MicrosoftHarness) -> None:
+    fake = microsoft.fake
+    original = draft()
+    ref = microsoft.mailbox.create_draft(original)
+    assert ref.version and ref.version == fake.message(ref.draft_id)["changeKey"]
+    assert microsoft.mailbox.find_draft(OUTREACH_ID) == ref
+
+    new_ref = microsoft.mailbox.update_draft(
+        ref, draft("Friday then."), original.content.fingerprint
+    )
+    assert new_ref.version == fake.message(ref.draft_id)["changeKey"] != ref.version
+    assert if_matches(microsoft, "PATCH") == [f'W/"{ref.version}"']
+    found = microsoft.mailbox.find_draft(OUTREACH_ID)
+    assert found is not None and found.version == new_ref.version
+    # The old version is not ours any more, whatever the text says.
+    assert microsoft.mailbox.check_draft(ref, original.content.fingerprint) is DraftCheck.EDITED
+    assert microsoft.mailbox.check_draft(new_ref, "any") is DraftCheck.UNTOUCHED
+
+    sent = microsoft.mailbox.create_draft(draft(message_id="<sent-1@example.org>"))
+    microsoft.user_sends_draft(sent, NOW)
+    reply = microsoft.mailbox.create_draft(
+        draft(message_id="<followup-1@example.org>", in_reply_to="<sent-1@example.org>")
+    )
+    assert reply.version and reply.version == fake.message(reply.draft_id)["changeKey"]
+
+
+def test_microsoft_a_body_exchange_rewrote_is_still_untouched(microsoft: MicrosoftHarness) -> None:
+    fake = microsoft.fake
+    assert fake.rewrite_text_bodies
+    body = "Dear Ivan,  \n\nThank you for the invitation.\n\nBest regards,\nAda\n\n\n"
+    original = draft(body)
+    ref = microsoft.mailbox.create_draft(original)
+    content = microsoft.mailbox.read_draft(ref)
+    assert content is not None and content.body != body  # CRLFs, no trailing blanks
+    assert (
+        content.body
+        == "Dear Ivan,\r\n\r\nThank you for the invitation.\r\n\r\nBest regards,\r\nAda\r\n"
+    )
+    assert fake.message(ref.draft_id)["changeKey"] == ref.version  # not a new version
+    assert microsoft.mailbox.check_draft(ref, original.content.fingerprint) is DraftCheck.UNTOUCHED
+    # The version decides: not even a fingerprint of the body read back is needed.
+    assert microsoft.mailbox.check_draft(ref, "not-the-fingerprint") is DraftCheck.UNTOUCHED
+    # Without a version the fingerprint decides, and it does not see the rewrite either.
+    unversioned = dataclasses.replace(ref, version=None)
+    fingerprint = original.content.fingerprint
+    assert microsoft.mailbox.check_draft(unversioned, fingerprint) is DraftCheck.UNTOUCHED
+    assert microsoft.mailbox.check_draft(unversioned, "other") is DraftCheck.EDITED
+    new_ref = microsoft.mailbox.update_draft(ref, draft("Friday.  \n"), fingerprint)
+    assert microsoft.mailbox.delete_draft(new_ref, "whatever") is DraftRemoval.REMOVED
+
+
+def test_microsoft_a_patch_racing_a_users_edit_is_refused(microsoft: MicrosoftHarness) -> None:
+    fake = microsoft.fake
+    original = draft()
+    ref = microsoft.mailbox.create_draft(original)
+    # The user saves an edit in Outlook after the provider checked the draft, before it writes.
+    fake.before_next(
+        f"me/messages/{ref.draft_id}",
+        lambda: fake.user_edits_draft(ref.draft_id, "My own words."),
+        method="PATCH",
+    )
+    with pytest.raises(DraftChanged):
+        microsoft.mailbox.update_draft(ref, draft("new text"), original.content.fingerprint)
+    assert if_matches(microsoft, "PATCH") == [f'W/"{ref.version}"']  # answered 412
+    assert fake.message(ref.draft_id)["body"]["content"].strip() == "My own words."
+    assert microsoft.mailbox.check_draft(ref, original.content.fingerprint) is DraftCheck.EDITED
+
+
+def test_microsoft_a_patch_without_a_known_version_is_guarded_too(
+    microsoft: MicrosoftHarness,
+) -> None:
+    fake = microsoft.fake
+    original = draft()
+    created = microsoft.mailbox.create_draft(original)
+    ref = dataclasses.replace(created, version=None)  # e.g. written before versions were kept
+    fake.before_next(
+        f"me/messages/{ref.draft_id}",
+        lambda: fake.user_edits_draft(ref.draft_id, "My own words."),
+        method="PATCH",
+    )
+    with pytest.raises(DraftChanged):
+        microsoft.mailbox.update_draft(ref, draft("new text"), original.content.fingerprint)
+    assert if_matches(microsoft, "PATCH") == [f'W/"{created.version}"']
+    assert fake.message(ref.draft_id)["body"]["content"].strip() == "My own words."
+
+    again = microsoft.mailbox.find_draft(OUTREACH_ID)
+    assert again is not None
+    user_fingerprint = microsoft.mailbox.read_draft(again)
+    assert user_fingerprint is not None
+    updated = microsoft.mailbox.update_draft(
+        dataclasses.replace(again, version=None), draft("new text"), user_fingerprint.fingerprint
+    )
+    assert updated.version == fake.message(ref.draft_id)["changeKey"]
+
+
+def test_microsoft_a_patch_whose_answer_was_lost_is_taken_as_done(
+    microsoft: MicrosoftHarness,
+) -> None:
+    fake = microsoft.fake
+    original, wanted = draft(), draft("Friday then.")
+    ref = microsoft.mailbox.create_draft(original)
+    # The PATCH landed but its answer was lost: the retry finds the changeKey moved on (412).
+    payload = {"body": {"contentType": "Text", "content": "Friday then."}}
+    fake.before_next(
+        f"me/messages/{ref.draft_id}",
+        lambda: fake.mail.update(ref.draft_id, payload, None),
+        method="PATCH",
+    )
+    new_ref = microsoft.mailbox.update_draft(ref, wanted, original.content.fingerprint)
+    assert new_ref.version == fake.message(ref.draft_id)["changeKey"] != ref.version
+    assert (
+        microsoft.mailbox.check_draft(new_ref, wanted.content.fingerprint) is DraftCheck.UNTOUCHED
+    )
+
+
+def test_microsoft_a_delete_racing_a_users_edit_keeps_the_draft(
+    microsoft: MicrosoftHarness,
+) -> None:
+    fake = microsoft.fake
+    original = draft()
+    ref = microsoft.mailbox.create_draft(original)
+    fake.before_next(
+        f"me/messages/{ref.draft_id}",
+        lambda: fake.user_edits_draft(ref.draft_id, "My own words."),
+        method="DELETE",
+    )
+    assert microsoft.mailbox.delete_draft(ref, original.content.fingerprint) is DraftRemoval.KEPT
+    assert if_matches(microsoft, "DELETE") == [f'W/"{ref.version}"']  # answered 412
+    assert [d["id"] for d in fake.drafts()] == [ref.draft_id]
+    assert fake.deleted() == []
+
+
+def test_microsoft_a_delete_racing_the_users_discard_never_purges_the_trash(
+    microsoft: MicrosoftHarness,
+) -> None:
+    fake = microsoft.fake
+    original = draft()
+    ref = microsoft.mailbox.create_draft(original)
+    # Discarded between check and DELETE: by id, the DELETE would empty it from the trash.
+    fake.before_next(
+        f"me/messages/{ref.draft_id}",
+        lambda: fake.user_deletes_draft(ref.draft_id),
+        method="DELETE",
+    )
+    assert microsoft.mailbox.delete_draft(ref, original.content.fingerprint) is DraftRemoval.GONE
+    assert [m["id"] for m in fake.deleted()] == [ref.draft_id]
+
+
+def test_microsoft_a_draft_saved_again_under_a_new_id_is_edited(
+    microsoft: MicrosoftHarness,
+) -> None:
+    fake = microsoft.fake
+    original = draft()
+    fingerprint = original.content.fingerprint
+    ref = microsoft.mailbox.create_draft(original)
+    # A client (IMAP) saves the user's edit as a new item with the same Message-ID.
+    microsoft.http.request(
+        "POST", "/me/messages",
+        json_body={"subject": "Edited", "internetMessageId": OUTREACH_ID,
+                   "body": {"contentType": "Text", "content": "My own words."}},
+    )  # fmt: skip
+    assert microsoft.mailbox.check_draft(ref, fingerprint) is DraftCheck.EDITED
+    assert microsoft.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.KEPT
+    microsoft.user_deletes_draft(ref)
+    assert microsoft.mailbox.check_draft(ref, fingerprint) is DraftCheck.EDITED
+    with pytest.raises(DraftChanged):
+        microsoft.mailbox.update_draft(ref, draft("new text"), fingerprint)
+    assert microsoft.mailbox.delete_draft(ref, fingerprint) is DraftRemoval.KEPT
+    assert [d["subject"] for d in fake.drafts()] == ["Edited"]
+    assert fake.count("me/messages", method="PATCH") == fake.count("me/", method="DELETE") == 0
+
+
+def test_microsoft_a_sent_message_is_found_by_message_id_in_sent_items(
+    microsoft: MicrosoftHarness,
+) -> None:
+    fake = microsoft.fake
+    ref = microsoft.mailbox.create_draft(draft())
+    lost = DraftRef("", OUTREACH_ID)  # the database was lost: only the Message-ID is known
+    fake.clear_log()
+    assert microsoft.mailbox.find_sent(lost) is None  # still a draft
+    microsoft.user_sends_draft(ref, NOW)
+    sent = microsoft.mailbox.find_sent(lost)
+    assert sent is not None and (sent.message_id, sent.folder, sent.date) == (
+        OUTREACH_ID,
+        "sent",
+        NOW,
+    )
+    assert {r.path for r in fake.requests} == {"/v1.0/me/mailFolders/sentitems/messages"}
+    assert all(r.param("$filter") == f"internetMessageId eq '{OUTREACH_ID}'" for r in fake.requests)
+    assert microsoft.mailbox.find_sent(DraftRef("", "")) is None
 
 
 # --- Mail: conversations ----------------------------------------------------------------------
@@ -338,7 +546,8 @@ def test_microsoft_a_followup_lands_in_the_conversation_of_the_sent_outreach(
     assert (stored["_inReplyTo"], stored["_references"]) == (OUTREACH_ID, [OUTREACH_ID])
     content = microsoft.mailbox.read_draft(followup_ref)
     assert content is not None and content.fingerprint == followup.content.fingerprint
-    assert content.body.strip() == body  # ours, without Outlook's quote of the outreach
+    # Ours, without Outlook's quote of the outreach (Exchange hands it back with CRLFs).
+    assert content.body.replace("\r\n", "\n").strip() == body
     found = microsoft.mailbox.find_draft("<followup-1@example.org>")
     assert found is not None and found.draft_id == followup_ref.draft_id
 
@@ -346,8 +555,9 @@ def test_microsoft_a_followup_lands_in_the_conversation_of_the_sent_outreach(
         followup,
         content=DraftContent(followup.content.to, followup.content.subject, "Dear Ivan, again."),
     )
-    updated = microsoft.mailbox.update_draft(followup_ref, reworded)
+    updated = microsoft.mailbox.update_draft(followup_ref, reworded, followup.content.fingerprint)
     assert updated.draft_id == followup_ref.draft_id and updated.thread_id == sent.thread_id
+    assert updated.version == fake.message(updated.draft_id)["changeKey"] != followup_ref.version
 
     # The draft is not a message of the conversation; the outreach is.
     found_messages = microsoft.mailbox.thread_messages(OUTREACH_ID, sent.thread_id, NOW)

@@ -19,8 +19,8 @@ from daemon.domain.mime import (
     to_mail_message,
 )
 from daemon.domain.model import CalendarEvent, DraftContent, DraftMessage, DraftRef, MailMessage
-from daemon.errors import ProviderError
-from daemon.ports import CalendarChanges, MailChanges
+from daemon.errors import DraftChanged, ProviderError
+from daemon.ports import CalendarChanges, DraftCheck, DraftRemoval, MailChanges
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -67,7 +67,10 @@ class MemoryMailbox:
 
     ``drafts`` maps draft ids to messages; ``sent`` and ``inbox`` are lists. The user's
     actions (editing, sending, deleting drafts) are performed on these directly, as the
-    contract harness does.
+    contract harness does. There are no version markers (``DraftRef.version`` is
+    ``None``): a draft is untouched while its content fingerprint is the one written. The
+    draft written is the one stored under ``DraftRef.draft_id``; other drafts with its
+    Message-ID count as copies the user made, as in the local provider.
     """
 
     def __init__(self, address: str) -> None:
@@ -93,26 +96,43 @@ class MemoryMailbox:
         self.drafts[draft_id] = message
         return DraftRef(draft_id, normalize_message_id(draft.message_id), draft.thread_id)
 
-    def update_draft(self, ref: DraftRef, draft: DraftMessage) -> DraftRef:
-        """Replace the draft in place; raises ``ProviderError`` when it is gone."""
-        draft_id = self._find(ref)
-        if draft_id is None:
-            raise ProviderError(f"draft {ref.message_id} is no longer in the mailbox")
-        self.drafts[draft_id] = _built(draft)
+    def check_draft(self, ref: DraftRef, fingerprint: str) -> DraftCheck:
+        """Untouched when the draft stored under ``ref.draft_id`` says what we wrote and no
+        other draft with its Message-ID says anything else (the local provider's rules)."""
+        own, others = self._own_and_copies(ref)
+        if own is None:
+            return DraftCheck.EDITED if others else DraftCheck.GONE
+        fingerprints = {_fingerprint(self.drafts[d]) for d in (own, *others)}
+        return DraftCheck.UNTOUCHED if fingerprints == {fingerprint} else DraftCheck.EDITED
+
+    def update_draft(self, ref: DraftRef, draft: DraftMessage, fingerprint: str) -> DraftRef:
+        """Replace the untouched draft in place; ``DraftChanged`` (nothing written) else."""
+        message = _built(draft)
+        check = self.check_draft(ref, fingerprint)
+        if check is not DraftCheck.UNTOUCHED:
+            raise DraftChanged(f"draft {ref.message_id} is {check.value}: left as it is")
+        self.drafts[ref.draft_id] = message
         return DraftRef(
-            draft_id, normalize_message_id(draft.message_id), draft.thread_id or ref.thread_id
+            ref.draft_id, normalize_message_id(draft.message_id), draft.thread_id or ref.thread_id
         )
 
-    def delete_draft(self, ref: DraftRef) -> None:
-        """Remove the draft; a draft already gone is no error."""
-        draft_id = self._find(ref)
-        if draft_id is not None:
-            del self.drafts[draft_id]
+    def delete_draft(self, ref: DraftRef, fingerprint: str) -> DraftRemoval:
+        """Remove the draft stored under ``ref.draft_id`` if it is untouched, and nothing
+        else; ``KEPT`` while it or another draft with its Message-ID is left."""
+        own, others = self._own_and_copies(ref)
+        if own is None:
+            return DraftRemoval.KEPT if others else DraftRemoval.GONE
+        if _fingerprint(self.drafts[own]) != fingerprint:
+            return DraftRemoval.KEPT
+        del self.drafts[own]
+        return DraftRemoval.KEPT if others else DraftRemoval.REMOVED
 
     def read_draft(self, ref: DraftRef) -> DraftContent | None:
-        """What the draft says now, or ``None`` when it is gone."""
-        draft_id = self._find(ref)
-        return None if draft_id is None else parse_draft_content(self.drafts[draft_id])
+        """What the draft says now, or ``None`` when it is gone; of several copies with its
+        id or Message-ID, the one stored last."""
+        own, others = self._own_and_copies(ref)
+        stored = [d for d in self.drafts if d == own or d in others]
+        return parse_draft_content(self.drafts[stored[-1]]) if stored else None
 
     def find_draft(self, message_id: str) -> DraftRef | None:
         """The draft whose Message-ID is ``message_id``, if any."""
@@ -123,8 +143,11 @@ class MemoryMailbox:
         return None
 
     def find_sent(self, ref: DraftRef) -> MailMessage | None:
-        """The sent message with the draft's Message-ID, if any."""
+        """The sent message with the draft's Message-ID, if any (``ref.draft_id`` may be
+        empty)."""
         wanted = normalize_message_id(ref.message_id)
+        if not wanted:
+            return None
         for message in self.sent:
             if _message_id(message) == wanted:
                 return _mail_message(message, "sent")
@@ -156,11 +179,17 @@ class MemoryMailbox:
                 found.setdefault(message.message_id or f"#{index}", message)
         return sorted(found.values(), key=lambda m: m.date)
 
-    def _find(self, ref: DraftRef) -> str | None:
-        if ref.draft_id in self.drafts:
-            return ref.draft_id
-        found = self.find_draft(ref.message_id)
-        return None if found is None else found.draft_id
+    def _own_and_copies(self, ref: DraftRef) -> tuple[str | None, tuple[str, ...]]:
+        """The id of the draft written for ``ref`` (if still there) and the ids of the
+        other drafts with its Message-ID."""
+        own = ref.draft_id if ref.draft_id in self.drafts else None
+        wanted = normalize_message_id(ref.message_id)
+        others = tuple(
+            draft_id
+            for draft_id, message in self.drafts.items()
+            if draft_id != own and wanted and _message_id(message) == wanted
+        )
+        return own, others
 
 
 def _built(draft: DraftMessage) -> EmailMessage:
@@ -172,6 +201,10 @@ def _built(draft: DraftMessage) -> EmailMessage:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     return message
+
+
+def _fingerprint(message: EmailMessage) -> str:
+    return parse_draft_content(message).fingerprint
 
 
 def _message_id(message: EmailMessage) -> str:

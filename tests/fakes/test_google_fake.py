@@ -626,3 +626,55 @@ def test_upload_forms_and_user_edits_or_discards(fake: FakeGoogle) -> None:
     assert fake.messages(label="SENT") == {}
     with pytest.raises(KeyError):
         fake.user_sends_draft(ids[1])
+
+
+def test_draft_versions_service_rewrites_and_requests_in_between(fake: FakeGoogle) -> None:
+    gmail = _service(fake, "gmail", "v1", _creds(fake)).users()
+    message = _mail("Thanks", to="alice@acme.example", sender=ME, message_id="<v1@me.example>")
+    message.set_content("word " * 40)
+    created = gmail.drafts().create(userId="me", body={"message": {"raw": _raw(message)}}).execute()
+    draft_id, version = created["id"], created["message"]["id"]
+    assert set(created["message"]) == {"id", "threadId", "labelIds"}
+
+    def current(**params: Any) -> dict[str, Any]:
+        answer = gmail.drafts().get(userId="me", id=draft_id, **params).execute()
+        return dict(answer["message"])
+
+    minimal = current(format="minimal")
+    assert minimal["id"] == version and "payload" not in minimal and "raw" not in minimal
+    listed = gmail.drafts().list(userId="me", q="rfc822msgid:v1@me.example").execute()
+    assert listed["drafts"] == [{"id": draft_id, "message": {"id": version, "threadId": version}}]
+
+    # Gmail stores the draft anew: other bytes, same draft, message id and history.
+    history_id = fake.history_id
+    before = base64.urlsafe_b64decode(current(format="raw")["raw"])
+    raw = fake.service_rewrites_draft(draft_id)
+    after = base64.urlsafe_b64decode(current(format="raw")["raw"])
+    assert after == raw != before
+    assert b"Content-Transfer-Encoding: base64" in after
+    assert max(len(line) for line in after.splitlines()) <= 76
+    assert current(format="minimal")["id"] == version == fake.draft_message_id(draft_id)
+    assert fake.history_id == history_id
+    with pytest.raises(KeyError):
+        fake.service_rewrites_draft("r0")
+
+    # The user saves an edit: a new message id, which drafts.list reports too.
+    edited = fake.user_edits_draft(draft_id, "My own words.")
+    assert current(format="minimal")["id"] == edited != version
+    listed = gmail.drafts().list(userId="me", q="rfc822msgid:v1@me.example").execute()
+    assert listed["drafts"][0]["message"]["id"] == edited
+
+    # Something happens between a client's two requests: just before the PUT is answered.
+    fake.before_next(
+        f"gmail/v1/users/me/drafts/{draft_id}",
+        lambda: fake.user_deletes_draft(draft_id),
+        method="PUT",
+    )
+    current(format="minimal")  # a GET: the action waits for the PUT
+    assert fake.draft_message_id(draft_id) == edited
+    with pytest.raises(HttpError) as raised:
+        gmail.drafts().update(
+            userId="me", id=draft_id, body={"message": {"raw": _raw(message)}}
+        ).execute()
+    assert raised.value.status_code == 404
+    assert fake.drafts() == {}

@@ -430,7 +430,18 @@ def test_drafts_create_update_delete_and_validation(
     assert [r.path.rsplit("/", 1)[-1] for r in fake.forbidden_calls] == ["send", "sendMail"]
     assert fake.sent() == []
 
-    assert graph.call("DELETE", f"/me/messages/{draft['id']}").status_code == 204
+    stale_delete = graph.call(
+        "DELETE", f"/me/messages/{draft['id']}", headers={"If-Match": draft["@odata.etag"]}
+    )
+    assert stale_delete.status_code == 412
+    assert _error(stale_delete)["code"] == "ErrorIrresolvableConflict"
+    assert [d["id"] for d in fake.drafts()] == [draft["id"]]
+    current = graph.ok("GET", f"/me/messages/{draft['id']}", params={"$select": "changeKey"})
+    assert current["@odata.etag"] == f'W/"{current["changeKey"]}"'
+    deleted = graph.call(
+        "DELETE", f"/me/messages/{draft['id']}", headers={"If-Match": current["@odata.etag"]}
+    )
+    assert deleted.status_code == 204
     assert fake.drafts() == []
     assert fake.deleted()[0]["id"] == draft["id"]
 
@@ -611,6 +622,99 @@ def test_mail_delta_removed_select_and_410(fake: FakeMicrosoft, http: requests.S
     assert _error(gone)["code"] == "SyncStateNotFound"
     assert gone.headers["Location"].endswith("/messages/delta")
     assert fourth["id"] in {m["id"] for m in graph.pages(gone.headers["Location"])[0]}
+
+
+def test_mail_delta_omits_what_came_and_went_between_rounds(
+    fake: FakeMicrosoft, http: requests.Session
+) -> None:
+    graph = _graph(fake, http, IMMUTABLE)
+    body = {"subject": "Draft", "body": {"contentType": "text", "content": "x"}}
+    returned = graph.ok("POST", "/me/messages", json=body)
+    _, delta = graph.pages("/me/mailFolders/drafts/messages/delta")
+
+    # Created after that round's state and discarded, sent or purged before the next one.
+    discarded = graph.ok("POST", "/me/messages", json=body)
+    fake.user_deletes_draft(discarded["id"])
+    sent = graph.ok("POST", "/me/messages", json=body)
+    fake.user_sends_draft(sent["id"])
+    purged = graph.ok("POST", "/me/messages", json=body)
+    assert graph.call("DELETE", f"/me/messages/{purged['id']}").ok
+    assert graph.call("DELETE", f"/me/messages/{purged['id']}").ok  # from Deleted Items
+    edited_then_moved = graph.ok("POST", "/me/messages", json=body)
+    fake.user_edits_draft(edited_then_moved["id"], "changed")
+    fake.user_moves_message(edited_then_moved["id"], "inbox")
+    # The draft the previous round returned leaves too: that one is reported.
+    fake.user_deletes_draft(returned["id"])
+
+    changes, next_delta = graph.pages(delta)
+    assert changes == [
+        {
+            "@odata.type": "#microsoft.graph.message",
+            "id": returned["id"],
+            "@removed": {"reason": "deleted"},
+        }
+    ]
+    assert graph.pages(next_delta)[0] == []
+
+    # An item the previous round did return is reported as removed, however it left.
+    kept = graph.ok("POST", "/me/messages", json=body)
+    items, delta = graph.pages(next_delta)
+    assert [i["id"] for i in items] == [kept["id"]]
+    fake.user_sends_draft(kept["id"])
+    changes, _ = graph.pages(delta)
+    assert [(c["id"], "@removed" in c) for c in changes] == [(kept["id"], True)]
+
+
+def test_text_bodies_can_come_back_as_exchange_stores_them(
+    fake: FakeMicrosoft, http: requests.Session
+) -> None:
+    graph = _graph(fake, http, IMMUTABLE, 'outlook.body-content-type="text"')
+    body = {"subject": "S", "body": {"contentType": "text", "content": "Hi  \nthere\n\n"}}
+    plain = graph.ok("POST", "/me/messages", json=body)
+    assert plain["body"]["content"] == "Hi  \nthere\n\n"  # stored as given by default
+
+    fake.rewrite_text_bodies = True
+    fake.reset()
+    assert fake.rewrite_text_bodies  # kept across reset
+    graph = _graph(fake, http, IMMUTABLE, 'outlook.body-content-type="text"')
+    created = graph.ok("POST", "/me/messages", json=body)
+    assert created["body"]["content"] == "Hi\r\nthere\r\n"
+    read = graph.ok("GET", f"/me/messages/{created['id']}")
+    assert read["body"]["content"] == "Hi\r\nthere\r\n"
+    assert read["changeKey"] == created["changeKey"]  # a rewrite is not a new version
+    patched = graph.ok(
+        "PATCH",
+        f"/me/messages/{created['id']}",
+        json={"body": {"contentType": "text", "content": "Bye \r\n"}},
+    )
+    assert patched["body"]["content"] == "Bye\r\n"
+    html_body = {"contentType": "html", "content": "<p>Hi </p>\n"}
+    html_draft = graph.ok("POST", "/me/messages", json={"body": html_body})
+    assert fake.message(html_draft["id"])["body"] == html_body  # HTML is left alone
+
+
+def test_an_action_runs_just_before_the_next_matching_request(
+    fake: FakeMicrosoft, http: requests.Session
+) -> None:
+    graph = _graph(fake, http, IMMUTABLE)
+    draft = graph.ok("POST", "/me/messages", json={"subject": "S"})
+    fake.before_next(
+        f"me/messages/{draft['id']}",
+        lambda: fake.user_edits_draft(draft["id"], "the user's words"),
+        method="PATCH",
+    )
+    assert graph.ok("GET", f"/me/messages/{draft['id']}")["changeKey"] == draft["changeKey"]
+    raced = graph.call(
+        "PATCH",
+        f"/me/messages/{draft['id']}",
+        json={"subject": "ours"},
+        headers={"If-Match": draft["@odata.etag"]},
+    )
+    assert raced.status_code == 412
+    after = fake.message(draft["id"])
+    assert (after["subject"], after["body"]["content"]) == ("S", "the user's words")
+    again = graph.ok("PATCH", f"/me/messages/{draft['id']}", json={"subject": "ours"})
+    assert again["subject"] == "ours"  # once only
 
 
 # ----------------------------------------------------------------- throttling, scopes

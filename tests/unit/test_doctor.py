@@ -128,7 +128,7 @@ def test_everything_in_place_is_all_ok(setup: Setup, memory_keyring: MemoryKeyri
     assert lines[-1] == "everything is in place"
     found = by_what(checks)
     assert "no authorization needed" in found["account home (local)"].detail
-    assert "schema up to date (revision 0001)" in found["database"].detail
+    assert "schema up to date (revision 0002)" in found["database"].detail
     assert found["time zone"].detail == "Europe/London (set in [profile] timezone)"
     assert "enabled, active" in found["systemd unit"].detail
     assert "MemoryKeyring" in found["tokens"].detail

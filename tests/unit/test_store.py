@@ -39,7 +39,7 @@ from daemon.domain.model import (
 from daemon.errors import StorageError
 from daemon.store import AccountState, AuditEntry, Store, TrackedInterview
 from daemon.store.codec import interview_from_json, interview_to_json
-from daemon.store.db import alembic_config, open_engine
+from daemon.store.db import BUSY_TIMEOUT_MS, alembic_config, open_engine
 from daemon.store.schema import metadata
 from tests.databases import postgres_url
 
@@ -127,7 +127,7 @@ def test_migrations_are_applied_automatically_and_idempotently(tmp_path: Path) -
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     with sqlite3.connect(tmp_path / "sub/dir/state.db") as raw:
         versions = [r[0] for r in raw.execute("SELECT version_num FROM alembic_version")]
-    assert versions == heads == ["0001"]
+    assert versions == heads == ["0002"]
     assert (tmp_path / "sub/dir").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "sub/dir/state.db").stat().st_mode & 0o777 == 0o600
 
@@ -143,7 +143,7 @@ def test_sqlite_pragmas_on_every_connection(tmp_path: Path) -> None:
             with engine.connect() as conn:
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-                assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+                assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
             engine.dispose()  # the next round gets a brand-new connection
     finally:
         engine.dispose()

@@ -133,6 +133,18 @@ class GmailState:
         self.drafts[draft_id] = new.id
         return new
 
+    def service_rewrites_draft(
+        self, draft_id: str, rewrite: Callable[[bytes], bytes]
+    ) -> StoredMessage:
+        """Gmail stores the draft's message anew (other header folding, transfer encoding,
+        line wrapping): same draft id, message id, thread and history id, no history record.
+        """
+        message = self._draft_message(draft_id)
+        raw = rewrite(message.raw)
+        message.raw = raw
+        message.parsed = mime.parse(raw)
+        return message
+
     def user_deletes_draft(self, draft_id: str) -> None:
         """The user discards the draft."""
         message = self._draft_message(draft_id)

@@ -8,6 +8,7 @@ import email.utils
 import html
 import re
 import secrets
+import textwrap
 from email.message import EmailMessage, Message
 from typing import Any
 
@@ -132,3 +133,23 @@ def replace_body(raw: bytes, new_body: str) -> bytes:
     message = parse(raw)
     message.set_content(new_body)
     return message.as_bytes(policy=email.policy.SMTP)
+
+
+def reserialize(raw: bytes, *, wrap: int = 76, fold: int = 40, cte: str = "base64") -> bytes:
+    """The message stored anew the way a mail service may: the plain-text body re-wrapped
+    at ``wrap`` columns (at spaces) and re-encoded with ``cte``, headers folded at ``fold``.
+
+    What it says is the same to a reader; the bytes, and the body text, are not.
+    """
+    message = parse(raw)
+    part = message.get_body(preferencelist=("plain",))
+    if isinstance(part, EmailMessage):
+        content = part.get_content()
+        lines: list[str] = []
+        for line in str(content).splitlines():
+            lines.extend(
+                textwrap.wrap(line, wrap, break_long_words=False, break_on_hyphens=False) or [""]
+            )
+        charset = part.get_content_charset() or "utf-8"
+        part.set_content("\n".join(lines) + "\n", charset=charset, cte=cte)
+    return message.as_bytes(policy=email.policy.SMTP.clone(max_line_length=fold))

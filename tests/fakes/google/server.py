@@ -90,6 +90,13 @@ class _Fault:
     method: str | None
 
 
+@dataclass
+class _Hook:
+    prefix: str
+    method: str | None
+    action: Callable[[], object]
+
+
 @dataclass(frozen=True)
 class MessageInfo:
     """Inspection view of one stored Gmail message."""
@@ -143,6 +150,7 @@ class FakeGoogle:
         self._unknown: list[Request] = []
         self._errors: list[str] = []
         self._faults: list[_Fault] = []
+        self._hooks: list[_Hook] = []
         self._uploads: dict[str, tuple[str | None, str | None]] = {}
         self.oauth = OAuthState(self.client_id, self.client_secret, self._initial_token_lifetime)
         self.calendar = CalendarState(self.user_email, self.time_zone, self._clock)
@@ -380,6 +388,16 @@ class FakeGoogle:
         with self._lock:
             self._faults.append(_Fault(path_prefix.lstrip("/"), status, pairs, raw, times, method))
 
+    def before_next(
+        self, path_prefix: str, action: Callable[[], object], method: str | None = None
+    ) -> None:
+        """Run ``action`` when the next request under ``path_prefix`` arrives, just before
+        it is answered (once): what the user or the world does between two requests of a
+        client, e.g. ``fake.before_next(path, lambda: fake.user_edits_draft(...), "PUT")``.
+        """
+        with self._lock:
+            self._hooks.append(_Hook(path_prefix.lstrip("/"), method, action))
+
     # ---------------------------------------------------------------- oauth
 
     @property
@@ -486,6 +504,17 @@ class FakeGoogle:
         with self._lock:
             return self._user(lambda: self.gmail.user_edits_draft(draft_id, new_body)).id
 
+    def service_rewrites_draft(
+        self, draft_id: str, rewrite: Callable[[bytes], bytes] | None = None
+    ) -> bytes:
+        """Gmail stores the draft anew without a change by anyone: same draft id, message id
+        and thread, but other bytes (``rewrite``, by default ``mime.reserialize``: headers
+        refolded, body base64 and re-wrapped). Returns the new raw message.
+        """
+        change = rewrite or mime.reserialize
+        with self._lock:
+            return self._user(lambda: self.gmail.service_rewrites_draft(draft_id, change)).raw
+
     def user_deletes_draft(self, draft_id: str) -> None:
         """The user discards the draft."""
         with self._lock:
@@ -577,6 +606,7 @@ class FakeGoogle:
         if _SEND.match(rel):
             self._forbidden.append(request)
             raise ApiError(403, "The fake Google forbids sending mail.", "forbidden")
+        self._run_hook(method, rel)
         fault = self._take_fault(method, rel)
         if fault is not None:
             return fault
@@ -599,6 +629,13 @@ class FakeGoogle:
     def _unknown_route(self, request: Request) -> Response:
         self._unknown.append(request)
         raise ApiError(404, f"The fake Google has no {request.method} {request.path}", "notFound")
+
+    def _run_hook(self, method: str, rel: str) -> None:
+        for hook in self._hooks:
+            if rel.startswith(hook.prefix) and hook.method in (None, method):
+                self._hooks.remove(hook)
+                hook.action()
+                return
 
     def _take_fault(self, method: str, rel: str) -> Response | None:
         for fault in self._faults:

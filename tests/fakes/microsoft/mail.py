@@ -7,7 +7,16 @@ immutable ids; one without sees REST ids. Both kinds are accepted in URLs; a sta
 answers 404 ``ErrorItemNotFound``.
 
 Drafts are created with ``POST /me/messages`` or ``createReply``/``createReplyAll``; only
-``x-`` headers may be set, and only at creation. There is no way to send.
+``x-`` headers may be set, and only at creation. There is no way to send. ``PATCH`` and
+``DELETE`` honour ``If-Match`` (``W/"<changeKey>"`` or ``*``): 412 when the item changed.
+
+With ``rewrite_text_bodies`` the mailbox hands a stored text body back the way Exchange may
+(``exchange_text``: CRLF line ends, no trailing blanks, one final line break) without a new
+changeKey: what the text says is unchanged, its bytes are not.
+
+Message delta reports changes relative to what the previous round returned: an item that
+entered the folder after that round and left it again before the next one is not reported
+at all (neither as an item nor as ``@removed``).
 
 Callers hold the fake's lock.
 """
@@ -103,6 +112,8 @@ class MailState:
         self.rest_index: dict[str, str] = {}
         self.folder_ids = {key: opaque_id("AAMkAGI2AAuAAAAAAA", 24) for key in _FOLDERS}
         self.books = {key: DeltaBook() for key in _FOLDERS}
+        self.rewrite_text_bodies = False
+        """Store text bodies as ``exchange_text`` does (see the module docstring)."""
 
     # ------------------------------------------------------------- lookups
 
@@ -240,7 +251,7 @@ class MailState:
         if not message.data["isDraft"]:
             raise KeyError(f"{message_id} is not a draft")
         content_type = str(message.data["body"].get("contentType", "text"))
-        message.data["body"] = {"contentType": content_type, "content": new_body}
+        message.data["body"] = self._stored_body(content_type, new_body)
         message.data["bodyPreview"] = preview(message.data["body"])
         self._touch(message)
         return message
@@ -288,13 +299,7 @@ class MailState:
     ) -> StoredMessage:
         """``PATCH /me/messages/{id}``."""
         message = self.get(message_id)
-        if if_match and if_match not in ("*", f'W/"{message.data["changeKey"]}"'):
-            raise GraphError(
-                412,
-                "ErrorIrresolvableConflict",
-                "The send or update operation could not be performed because the change key "
-                "passed in the request does not match the current change key for the item.",
-            )
+        _check_if_match(message, if_match)
         updates, _ = _validate_body(payload, creating=False)
         if not message.data["isDraft"]:
             for name in updates:
@@ -309,9 +314,10 @@ class MailState:
         self._touch(message)
         return message
 
-    def delete(self, message_id: str) -> None:
+    def delete(self, message_id: str, if_match: str | None = None) -> None:
         """``DELETE /me/messages/{id}``: to Deleted Items (from there: gone for good)."""
         message = self.get(message_id)
+        _check_if_match(message, if_match)
         if message.folder == "deleteditems":
             self.hard_delete(message_id)
         else:
@@ -567,13 +573,19 @@ class MailState:
         message.in_reply_to = str(parent.data["internetMessageId"])
         message.references = [*parent.references, str(parent.data["internetMessageId"])]
 
+    def _stored_body(self, content_type: str, content: str) -> dict[str, Any]:
+        """A body as the mailbox stores it (text rewritten, if asked, like Exchange)."""
+        kind = content_type.lower()
+        if kind == "text" and self.rewrite_text_bodies:
+            content = exchange_text(content)
+        return {"contentType": kind, "content": content}
+
     def _apply(self, message: StoredMessage, updates: Mapping[str, Any]) -> None:
         for name, value in updates.items():
             if name == "body":
-                message.data["body"] = {
-                    "contentType": str(value.get("contentType", "text")).lower(),
-                    "content": str(value.get("content") or ""),
-                }
+                message.data["body"] = self._stored_body(
+                    str(value.get("contentType", "text")), str(value.get("content") or "")
+                )
             else:
                 message.data[name] = copy.deepcopy(value)
         message.data["bodyPreview"] = preview(message.data["body"])
@@ -643,6 +655,25 @@ class MailState:
 
 
 # ================================================================= helpers
+
+
+def exchange_text(content: str) -> str:
+    """A text body as Exchange may hand it back: CRLF line ends, no blanks at line ends,
+    exactly one line break at the end. ``DraftContent.fingerprint`` does not change."""
+    lines = [line.rstrip() for line in content.replace("\r\n", "\n").split("\n")]
+    text = "\r\n".join(lines).rstrip()
+    return f"{text}\r\n" if text else ""
+
+
+def _check_if_match(message: StoredMessage, if_match: str | None) -> None:
+    """412 unless ``If-Match`` is absent, ``*`` or the message's current ETag."""
+    if if_match and if_match.strip() not in ("*", f'W/"{message.data["changeKey"]}"'):
+        raise GraphError(
+            412,
+            "ErrorIrresolvableConflict",
+            "The send or update operation could not be performed because the change key "
+            "passed in the request does not match the current change key for the item.",
+        )
 
 
 def _new_internet_message_id(domain: str) -> str:

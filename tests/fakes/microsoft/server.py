@@ -91,6 +91,13 @@ class _Fault:
     method: str | None
 
 
+@dataclass
+class _Hook:
+    prefix: str
+    method: str | None
+    action: Callable[[], object]
+
+
 class FakeMicrosoft:
     """A fake of the Microsoft identity platform and Microsoft Graph v1.0 over real HTTPS.
 
@@ -114,6 +121,7 @@ class FakeMicrosoft:
         invalidate_used_refresh_tokens: bool = True,
         max_concurrent: int | None = None,
         response_delay: float = 0.0,
+        rewrite_text_bodies: bool = False,
     ) -> None:
         self.user_email = user_email
         self.display_name = display_name
@@ -139,6 +147,7 @@ class FakeMicrosoft:
         self._tempdir: Path | None = None
         self.root = ""
         self.ca_path = ""
+        self._rewrite_text_bodies = rewrite_text_bodies
         self._init_state()
 
     def _init_state(self) -> None:
@@ -147,6 +156,7 @@ class FakeMicrosoft:
         self._unknown: list[Request] = []
         self._errors: list[str] = []
         self._faults: list[_Fault] = []
+        self._hooks: list[_Hook] = []
         self._browser_errors: list[str] = []
         self.identity = IdentityState(
             client_id=self.client_id,
@@ -164,6 +174,7 @@ class FakeMicrosoft:
             self.user_email, self.display_name, self.time_zone, self._clock
         )
         self.mail = MailState(self.user_email, self.display_name, self._clock)
+        self.mail.rewrite_text_bodies = self._rewrite_text_bodies
 
     # ------------------------------------------------------------ lifecycle
 
@@ -408,6 +419,19 @@ class FakeMicrosoft:
 
     # ---------------------------------------------------------------- mail
 
+    @property
+    def rewrite_text_bodies(self) -> bool:
+        """Whether text bodies come back as Exchange may store them (``mail.exchange_text``:
+        CRLF, no trailing blanks, one final line break) without a new ``changeKey``.
+        Kept across ``reset``."""
+        return self._rewrite_text_bodies
+
+    @rewrite_text_bodies.setter
+    def rewrite_text_bodies(self, value: bool) -> None:
+        with self._lock:
+            self._rewrite_text_bodies = value
+            self.mail.rewrite_text_bodies = value
+
     def deliver(
         self,
         from_: str,
@@ -608,6 +632,15 @@ class FakeMicrosoft:
         with self._lock:
             self._faults.append(_Fault(prefix, status, pairs, raw, times, method))
 
+    def before_next(
+        self, path_prefix: str, action: Callable[[], object], method: str | None = None
+    ) -> None:
+        """Run ``action`` (a user or world action, e.g. ``lambda: fake.user_edits_draft(…)``)
+        just before the next request under ``path_prefix`` is handled, once: a change that
+        lands between a client's read and its write."""
+        with self._lock:
+            self._hooks.append(_Hook(self._prefix(path_prefix), method, action))
+
     def _prefix(self, prefix: str) -> str:
         if self.root and prefix.startswith(self.root):
             prefix = prefix[len(self.root) :]
@@ -688,6 +721,10 @@ class FakeMicrosoft:
         fault = self._take_fault(request.method, rel)
         if fault is not None:
             return fault
+        for hook in list(self._hooks):
+            if rel.startswith(hook.prefix) and hook.method in (None, request.method):
+                self._hooks.remove(hook)
+                hook.action()
         segments = rel.split("/")
         if segments[0] == "v1.0":
             return self._graph(request, headers, segments[1:])
@@ -816,7 +853,7 @@ class FakeMicrosoft:
                 return json_response(200, self.mail.render(updated, prefs))
             case ("DELETE", ["messages", message_id]):
                 _require(token, _MAIL_WRITE)
-                self.mail.delete(message_id)
+                self.mail.delete(message_id, headers.get("If-Match"))
                 return Response(204)
             case ("POST", ["messages", message_id, ("createReply" | "createReplyAll") as action]):
                 _require(token, _MAIL_WRITE)
