@@ -609,14 +609,16 @@ def _upsert(
     if dialect in ("sqlite", "postgresql"):
         insert = (sqlite if dialect == "sqlite" else postgresql).insert(table).values(dict(values))
         condition = None if only_if is None else only_if(table, insert.excluded)
-        result = session.execute(
-            insert.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={n: insert.excluded[n] for n in changed},
-                where=condition,
-            )
+        statement = insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={n: insert.excluded[n] for n in changed},
+            where=condition,
         )
-        return bool(getattr(result, "rowcount", 1))
+        if condition is None:
+            session.execute(statement)
+            return True
+        # A row comes back only if it was inserted or its condition let it be updated.
+        return session.execute(statement.returning(table.c[keys[0]])).first() is not None
     # Other backends: read, then write, inside the caller's transaction.
     where = [table.c[k] == values[k] for k in keys]
     exists = session.execute(select(*[table.c[k] for k in keys]).where(*where)).first()

@@ -262,3 +262,18 @@ def test_an_unreachable_sign_in_service_fails_that_account_only(world: Microsoft
     assert "work: failed: cannot reach the Microsoft sign-in service" in err
     assert "home: 0 events" in out
     assert "Traceback" not in err
+
+
+def test_a_draft_deleted_before_the_next_pass_is_noticed(world: MicrosoftWorld) -> None:
+    """Graph's delta need not report an item created and moved out between two rounds."""
+    assert world.run("auth", "work", at=WINDOW_OPENS)[0] == 0
+    world.interview()
+    world.run("once", at=WINDOW_OPENS - timedelta(minutes=10))  # delta links are taken
+    world.run("once", at=WINDOW_OPENS)  # the outreach is drafted after this pass's round
+    (draft,) = world.fake.drafts()
+    world.fake.user_deletes_draft(draft["id"])
+    world.run("once", at=WINDOW_OPENS + timedelta(minutes=5))
+    outreach = world.status()["actions"]["outreach"]
+    assert outreach["state"] == "dismissed"
+    world.run("once", at=WINDOW_OPENS + timedelta(minutes=10))
+    assert world.fake.drafts() == []  # and it never comes back

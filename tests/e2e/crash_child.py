@@ -1,0 +1,165 @@
+"""A real ``interview-outreach once`` process that kills itself (SIGKILL) at a chosen point.
+
+Run from the project root::
+
+    python -m tests.e2e.crash_child --config CONFIG --at 2026-12-07T09:00:00+00:00 \\
+        --crash create_draft:after:1
+    python -m tests.e2e.crash_child --config CONFIG --at ... --count points.json
+
+A crash spec is ``POINT:WHEN:N``: the N-th time (from 1) this process reaches ``POINT``,
+``WHEN`` (``before`` or ``after``) it, the process sends itself SIGKILL: no ``finally``
+block, no lease release, no rollback runs. Points:
+
+* ``create_draft``, ``update_draft``, ``delete_draft``: a mailbox write of any provider
+  (local Maildir, Gmail, Graph); *before* the provider is called, or *after* it returned.
+* ``commit``: a commit of a database transaction that writes (sessions on the store's
+  writer engine; read-only sessions change nothing a crash could lose).
+
+``--count FILE`` runs the pass without killing and writes how often each point was
+reached, and the order of the points with what each commit wrote, as JSON to FILE; a test
+enumerates every crash point of a pass with it. The pass report goes to stdout as usual.
+The clock is injected: ``--at`` is the moment the pass believes it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from daemon.cli import main
+from daemon.store.db import SQLITE_IMMEDIATE
+from providers.google.gmail import GmailMailbox
+from providers.local.mailbox import LocalMailbox
+from providers.microsoft.mail import GraphMailbox
+
+MAILBOXES = (LocalMailbox, GmailMailbox, GraphMailbox)
+WRITES = ("create_draft", "update_draft", "delete_draft")
+POINTS = (*WRITES, "commit")
+WHEN = ("before", "after")
+KILLED_MARK = "crash_child: SIGKILL at"
+UNREACHED_EXIT = 3  # the crash point was never reached: the pass ended normally
+
+
+class Points:
+    """Counts the points this process passes, and kills it at the one asked for."""
+
+    def __init__(self, crash: tuple[str, str, int] | None) -> None:
+        self.crash = crash
+        self.counts: Counter[str] = Counter()
+        self.trace: list[str] = []
+
+    def reach(self, point: str, when: str, label: str = "") -> None:
+        key = f"{point}:{when}"
+        self.counts[key] += 1
+        number = self.counts[key]
+        self.trace.append(f"{key}:{number}" + (f" {label}" if label else ""))
+        if self.crash == (point, when, number):
+            os.write(2, f"{KILLED_MARK} {key}:{number} {label}\n".encode())
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def report(self) -> dict[str, Any]:
+        return {"counts": dict(self.counts), "trace": self.trace}
+
+
+def parse_spec(spec: str) -> tuple[str, str, int]:
+    point, when, number = spec.split(":")
+    if point not in POINTS or when not in WHEN or int(number) < 1:
+        raise ValueError(f"bad crash spec {spec!r}: POINT:before|after:N, POINT in {POINTS}")
+    return point, when, int(number)
+
+
+def install(points: Points) -> None:
+    """Hook every provider's draft writes and every writing commit."""
+    for cls in MAILBOXES:
+        for name in WRITES:
+            setattr(cls, name, _wrapped(getattr(cls, name), name, points))
+
+    def writes(session: Session) -> bool:
+        bind = session.get_bind()
+        return bool(bind.get_execution_options().get(SQLITE_IMMEDIATE, False))
+
+    def before_commit(session: Session) -> None:
+        if writes(session):
+            points.reach("commit", "before", _describe(session))
+
+    def after_commit(session: Session) -> None:
+        if writes(session):
+            points.reach("commit", "after", _describe(session))
+
+    def on_execute(state: ORMExecuteState) -> None:
+        table = getattr(state.statement, "table", None)
+        if table is None or not (state.is_insert or state.is_update or state.is_delete):
+            return
+        note = table.name
+        if table.name == "actions" and state.is_insert:
+            params = state.statement.compile().params
+            flags = [params.get("kind"), params.get("state")]
+            flags += [f for f in ("pending_hash", "removing") if params.get(f)]
+            note += "(" + " ".join(str(f) for f in flags if f) + ")"
+        elif table.name == "leases":
+            note += "(" + ("release" if state.is_delete else "renew") + ")"
+        state.session.info.setdefault("wrote", []).append(note)
+
+    def after_flush(session: Session, _flush: UOWTransaction) -> None:
+        for obj in [*session.new, *session.dirty, *session.deleted]:
+            name = getattr(obj, "__tablename__", type(obj).__name__)
+            session.info.setdefault("wrote", []).append(
+                name + ("(take)" if name == "leases" else "")
+            )
+
+    event.listen(Session, "before_commit", before_commit)
+    event.listen(Session, "after_commit", after_commit)
+    event.listen(Session, "do_orm_execute", on_execute)
+    event.listen(Session, "after_flush", after_flush)
+
+
+def _describe(session: Session) -> str:
+    wrote: list[str] = session.info.get("wrote", [])
+    return "+".join(dict.fromkeys(wrote)) or "-"
+
+
+def _wrapped(original: Callable[..., Any], name: str, points: Points) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        points.reach(name, "before")
+        result = original(self, *args, **kwargs)
+        points.reach(name, "after", str(getattr(result, "value", "")))
+        return result
+
+    return write
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crash_child")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--at", required=True, type=datetime.fromisoformat)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--crash", type=parse_spec)
+    mode.add_argument("--count", type=Path)
+    args = parser.parse_args(argv)
+    at: datetime = args.at
+    points = Points(args.crash)
+    install(points)
+    code = main(["--config", args.config, "once"], clock=lambda: at)
+    sys.stdout.flush()
+    if args.count is not None:
+        args.count.write_text(json.dumps(points.report(), indent=1), encoding="utf-8")
+        return code
+    print(f"crash_child: {':'.join(map(str, args.crash))} was never reached", file=sys.stderr)
+    return UNREACHED_EXIT
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())
