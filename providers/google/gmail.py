@@ -87,7 +87,8 @@ class GmailMailbox:
         The ref's version is the new draft's message id (from the drafts.create answer).
         """
         answer = self._http.execute(
-            self._users.drafts().create(userId="me", body={"message": _message_body(draft)})
+            self._users.drafts().create(userId="me", body={"message": _message_body(draft)}),
+            before_retry=lambda: self._draft_item(draft.message_id),
         )
         return _ref(answer, draft.message_id)
 
@@ -176,11 +177,15 @@ class GmailMailbox:
 
         For reconciliation after a crash between create and record, or a lost database.
         """
+        item = self._draft_item(message_id)
+        return None if item is None else _ref(item, message_id)
+
+    def _draft_item(self, message_id: str) -> dict[str, Any] | None:
+        """The drafts.list item (draft id, message id, thread) with this Message-ID."""
         query = f"rfc822msgid:{_bare(message_id)}"
         answer = self._http.execute(self._users.drafts().list(userId="me", q=query, maxResults=5))
-        for item in answer.get("drafts", []):
-            return _ref(item, message_id)
-        return None
+        items = [i for i in answer.get("drafts", []) if isinstance(i, dict)]
+        return items[0] if items else None
 
     def find_sent(self, ref: DraftRef) -> MailMessage | None:
         """The sent message carrying the draft's Message-ID, if the user sent it.

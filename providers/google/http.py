@@ -86,9 +86,22 @@ class GoogleHttp:
                 connection.close()
             self._local.http = None
 
-    def execute(self, request: Executable) -> dict[str, Any]:
-        """Send ``request``; retries what is worth retrying, maps errors to the error tree."""
+    def execute(
+        self,
+        request: Executable,
+        before_retry: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
+        """Send ``request``; retries what is worth retrying, maps errors to the error tree.
+
+        ``before_retry`` is asked before the request is sent again; when it returns an
+        answer, that is the result: a failed create may have been carried out after all
+        (its answer lost), and creating twice must not follow.
+        """
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            if attempt > 1 and before_retry is not None:
+                done = before_retry()
+                if done is not None:
+                    return done
             try:
                 self.requests_sent += 1
                 result = request.execute(http=self.authorized_http(), num_retries=0)

@@ -91,10 +91,14 @@ class GraphHttp:
         json_body: dict[str, Any] | None = None,
         extra_prefer: tuple[str, ...] = (),
         if_match: str | None = None,
+        before_retry: Callable[[], dict[str, Any] | None] | None = None,
     ) -> dict[str, Any]:
         """Send one request with retries; returns the JSON answer (``{}`` when empty).
 
         ``if_match`` (an ETag such as ``W/"<changeKey>"``) makes the request conditional.
+        ``before_retry`` is asked before the request is sent again; when it returns an
+        answer, that is the result: a failed ``POST`` may have been carried out after all
+        (its answer lost), and creating twice must not follow.
         """
         url = (
             path_or_url
@@ -103,6 +107,10 @@ class GraphHttp:
         )
         refreshed = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            if attempt > 1 and before_retry is not None:
+                done = before_retry()
+                if done is not None:
+                    return done
             try:
                 response = self._send(method, url, params, json_body, extra_prefer, if_match)
             except requests.RequestException as error:

@@ -108,10 +108,19 @@ class GraphMailbox:
                 raise ProviderError("the sent message to reply to was not found", self._account)
             # Graph sets In-Reply-To/References and the conversation from the parent.
             answer = self._http.request(
-                "POST", f"/me/messages/{parent}/createReply", json_body={"message": fields}
+                "POST",
+                f"/me/messages/{parent}/createReply",
+                json_body={"message": fields},
+                before_retry=lambda: self._by_message_id("drafts", draft.message_id),
             )
             return _ref(answer, draft.message_id)
-        return _ref(self._http.request("POST", "/me/messages", json_body=fields), draft.message_id)
+        answer = self._http.request(
+            "POST",
+            "/me/messages",
+            json_body=fields,
+            before_retry=lambda: self._by_message_id("drafts", draft.message_id),
+        )
+        return _ref(answer, draft.message_id)
 
     def check_draft(self, ref: DraftRef, fingerprint: str) -> DraftCheck:
         """Untouched, edited or gone: see ``_inspect``."""
@@ -132,9 +141,11 @@ class GraphMailbox:
             raise DraftChanged("the draft to update was changed by the user", self._account)
         try:
             answer = self._http.request(
-                "PATCH", f"/me/messages/{ref.draft_id}", json_body=_fields(draft),
+                "PATCH",
+                f"/me/messages/{ref.draft_id}",
+                json_body=_fields(draft),
                 if_match=_etag(change_key),
-            )  # fmt: skip
+            )
         except NotFound as error:
             raise DraftChanged("the draft to update is gone", self._account) from error
         except PreconditionFailed as error:
@@ -225,9 +236,11 @@ class GraphMailbox:
             return None
         try:
             answer = self._http.request(
-                "GET", f"/me/mailFolders/drafts/messages/{ref.draft_id}",
-                params={"$select": f"{fields},isDraft,parentFolderId"}, extra_prefer=TEXT_BODY,
-            )  # fmt: skip
+                "GET",
+                f"/me/mailFolders/drafts/messages/{ref.draft_id}",
+                params={"$select": f"{fields},isDraft,parentFolderId"},
+                extra_prefer=TEXT_BODY,
+            )
         except NotFound:
             return None
         in_drafts = answer.get("parentFolderId") in (None, self._drafts_folder_id())

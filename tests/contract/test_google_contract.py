@@ -493,3 +493,10 @@ def test_google_drafts_known_by_message_id_alone(google: GoogleHarness) -> None:
     with pytest.raises(DraftChanged):
         google.mailbox.update_draft(bare, draft("new text"), fingerprint)
     assert google.mailbox.delete_draft(bare, fingerprint) is DraftRemoval.GONE
+
+
+def test_google_a_create_whose_answer_was_lost_is_not_made_twice(google: GoogleHarness) -> None:
+    google.fake.lose_next_answer("gmail/v1/users/me/drafts", "POST")
+    ref = google.mailbox.create_draft(draft())
+    assert list(google.fake.drafts()) == [ref.draft_id]
+    assert google.slept  # the failed answer was retried, by looking first

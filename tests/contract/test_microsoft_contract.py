@@ -637,3 +637,12 @@ def test_microsoft_at_most_four_requests_run_at_once(microsoft: MicrosoftHarness
     assert errors == []
     assert microsoft.fake.peak_concurrency == 4  # ... and never throttled for more:
     assert microsoft.slept == []
+
+
+def test_microsoft_a_create_whose_answer_was_lost_is_not_made_twice(
+    microsoft: MicrosoftHarness,
+) -> None:
+    microsoft.fake.lose_next_answer("me/messages", "POST")
+    ref = microsoft.mailbox.create_draft(draft())
+    assert [d["id"] for d in microsoft.fake.drafts()] == [ref.draft_id]
+    assert ref.version == microsoft.fake.drafts()[0]["changeKey"]

@@ -151,6 +151,7 @@ class FakeGoogle:
         self._errors: list[str] = []
         self._faults: list[_Fault] = []
         self._hooks: list[_Hook] = []
+        self._lost_answers: list[_Hook] = []
         self._uploads: dict[str, tuple[str | None, str | None]] = {}
         self.oauth = OAuthState(self.client_id, self.client_secret, self._initial_token_lifetime)
         self.calendar = CalendarState(self.user_email, self.time_zone, self._clock)
@@ -593,7 +594,7 @@ class FakeGoogle:
             self._requests.append(request)
             self._changed.notify_all()
             try:
-                return self._handle(request, headers, body)
+                return self._lose_answer(request, self._handle(request, headers, body))
             except (ApiError, OAuthError) as error:
                 return error.response()
             except Exception as error:
@@ -629,6 +630,20 @@ class FakeGoogle:
     def _unknown_route(self, request: Request) -> Response:
         self._unknown.append(request)
         raise ApiError(404, f"The fake Google has no {request.method} {request.path}", "notFound")
+
+    def lose_next_answer(self, path_prefix: str, method: str | None = None) -> None:
+        """Carry out the next request under ``path_prefix``, then answer 503 instead of the
+        result, once: a request that took effect although its client saw it fail."""
+        with self._lock:
+            self._lost_answers.append(_Hook(path_prefix.lstrip("/"), method, lambda: None))
+
+    def _lose_answer(self, request: Request, response: Response) -> Response:
+        rel = request.path.lstrip("/")
+        for lost in list(self._lost_answers):
+            if rel.startswith(lost.prefix) and lost.method in (None, request.method):
+                self._lost_answers.remove(lost)
+                return ApiError(503, "The answer was lost.", "backendError").response()
+        return response
 
     def _run_hook(self, method: str, rel: str) -> None:
         for hook in self._hooks:

@@ -157,6 +157,7 @@ class FakeMicrosoft:
         self._errors: list[str] = []
         self._faults: list[_Fault] = []
         self._hooks: list[_Hook] = []
+        self._lost_answers: list[_Hook] = []
         self._browser_errors: list[str] = []
         self.identity = IdentityState(
             client_id=self.client_id,
@@ -641,6 +642,20 @@ class FakeMicrosoft:
         with self._lock:
             self._hooks.append(_Hook(self._prefix(path_prefix), method, action))
 
+    def lose_next_answer(self, path_prefix: str, method: str | None = None) -> None:
+        """Carry out the next request under ``path_prefix``, then answer 503 instead of the
+        result, once: a request that took effect although its client saw it fail."""
+        with self._lock:
+            self._lost_answers.append(_Hook(self._prefix(path_prefix), method, lambda: None))
+
+    def _lose_answer(self, request: Request, response: Response) -> Response:
+        rel = request.path.lstrip("/")
+        for lost in list(self._lost_answers):
+            if rel.startswith(lost.prefix) and lost.method in (None, request.method):
+                self._lost_answers.remove(lost)
+                return GraphError(503, "ServiceUnavailable", "The answer was lost.").response()
+        return response
+
     def _prefix(self, prefix: str) -> str:
         if self.root and prefix.startswith(self.root):
             prefix = prefix[len(self.root) :]
@@ -690,6 +705,7 @@ class FakeMicrosoft:
             self._changed.notify_all()
             try:
                 response = self._handle(request, headers)
+                response = self._lose_answer(request, response)
             except (GraphError, AadError) as error:
                 response = error.response()
             except Exception as error:
