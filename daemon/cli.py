@@ -148,7 +148,7 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
         return cmd_run(args.config, clock)
     config = load_config(args.config, os.environ)
     if args.command == "accounts":
-        return cmd_accounts(config)
+        return cmd_accounts(config, clock)
     if args.command == "once":
         return cmd_once(config, clock)
     if args.command == "status":
@@ -267,10 +267,10 @@ def cmd_run(config_path: Path | None, clock: Clock) -> int:
     return code
 
 
-def cmd_accounts(config: Config) -> int:
+def cmd_accounts(config: Config, clock: Clock) -> int:
     """Each account with provider, address, authorization state, last pass and error."""
     with Store(config.storage.url) as store:
-        print(doctor.describe_accounts(config, store, TokenStore.for_config(config)))
+        print(doctor.describe_accounts(config, store, TokenStore.for_config(config), clock()))
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ import subprocess
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from daemon.config import (
     system_timezone_origin,
 )
 from daemon.errors import ConfigError, OutreachError, StorageError, UserError
+from daemon.leasing import describe_holder
 from daemon.secrets import FileSecrets, TokenStore, keyring_problem
 from daemon.store.db import open_engine
 from daemon.store.repository import AccountState, Store
@@ -325,9 +327,13 @@ def format_checks(checks: Sequence[Check]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def describe_accounts(config: Config, store: Store, tokens: TokenStore) -> str:
-    """Each account: provider, address, authorization, last successful pass, last error."""
+def describe_accounts(
+    config: Config, store: Store, tokens: TokenStore, now: datetime | None = None
+) -> str:
+    """Each account: provider, address, authorization, last successful pass, last error,
+    and which process works on it right now (its lease), if one does."""
     tz = config.profile.timezone
+    now = now or datetime.now(UTC)
     blocks = []
     for account in config.accounts:
         state = store.account_state(account.name)
@@ -338,11 +344,13 @@ def describe_accounts(config: Config, store: Store, tokens: TokenStore) -> str:
             else "never"
         )
         error = state.last_error if state and state.last_error else "none"
+        held = store.lease_holder(account.name, now)
+        working = f"\n  in use by: {describe_holder(held, tz)}" if held else ""
         blocks.append(
             f"{account.name} ({account.provider}) {address or '(address not known yet)'}\n"
             f"  authorization: {_authorization(account, state, tokens)}\n"
             f"  last successful pass: {when}\n"
-            f"  last error: {error}"
+            f"  last error: {error}{working}"
         )
     return "\n\n".join(blocks)
 

@@ -142,6 +142,8 @@ def test_an_account_another_process_works_on_is_passed_over(world: World) -> Non
     assert "home: passed over: another interview-outreach process is working on it" in result.out
     assert "pid 4242 on build-box since 09:00:00" in result.out
     assert world.draft_paths() == []
+    accounts = world.run("accounts", at=WINDOW_OPENS + timedelta(minutes=1))
+    assert "in use by: pid 4242 on build-box since 09:00:00" in accounts.out
     # Its holder never came back: once the lease expires, the account is served.
     later = world.run("once", at=WINDOW_OPENS + timedelta(minutes=6))
     assert "passed over" not in later.out
