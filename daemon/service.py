@@ -389,17 +389,20 @@ def gather_facts(
             if found is not None:
                 drafts[slot] = found
     records = {r.slot: r for r in tracked.actions}
-    outreach = records.get((ActionKind.OUTREACH, ""))
-    if (
-        outreach is not None
-        and outreach.slot in drafts
-        and drafts[outreach.slot].status is DraftStatus.SENT
-    ):
-        sent = drafts[outreach.slot].sent
+    outreach_slot = (ActionKind.OUTREACH, "")
+    outreach = records.get(outreach_slot)
+    seen = drafts.get(outreach_slot)
+    if seen is not None and seen.status is DraftStatus.SENT:
+        # Sent just now (or found sent with a new database): replies count from then on.
+        sent = seen.sent
         outreach = replace(
-            outreach, state=ActionState.SENT, sent_at=sent.date if sent else now,
-            message_id=sent.message_id if sent else outreach.message_id,
-        )  # fmt: skip
+            outreach or ActionRecord(ActionKind.OUTREACH, ""),
+            state=ActionState.SENT,
+            sent_at=sent.date if sent else now,
+            message_id=sent.message_id if sent else (outreach.message_id if outreach else None),
+            thread_id=(sent.thread_id if sent else None)
+            or (outreach.thread_id if outreach else None),
+        )
     quiet = changed_threads is not None and not changed_threads
     reply, not_replies = (
         (None, []) if quiet else _reply(mailbox, tracked.interview, outreach, records, user)

@@ -162,3 +162,20 @@ def test_a_draft_moved_to_trash_counts_as_deleted(world: World) -> None:
     assert outreach["state"] == "dismissed"
     world.run("once", at=WINDOW_OPENS + timedelta(hours=2))
     assert world.draft_paths() == []
+
+
+def test_a_lost_database_reads_the_reply_before_any_followup(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    message_id = send_outreach(world)
+    (world.maildir / "new" / "reply.eml").write_text(
+        "From: Jane Doe <jane.doe@acme.com>\nTo: ada.lovelace@example.org\n"
+        f"Subject: Re: our interview\nIn-Reply-To: {message_id}\n"
+        "Date: Mon, 07 Dec 2026 15:00:00 +0000\nMessage-ID: <r1@acme.com>\n\nSee you then!\n"
+    )
+    lose_the_database(world)
+    # The first pass with the new database is past the follow-up's due time.
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=25))
+    assert world.draft_paths() == []
+    followup = only(world.status(at=WINDOW_OPENS))["actions"]["followup"]
+    assert (followup["state"], followup["reason"]) == ("skipped", "replied")
