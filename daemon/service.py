@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=4)  # long enough to still catch a thank-you (missed after 72 h)
 LOOKAHEAD = timedelta(days=45)
 SENT_CLOCK_SKEW = timedelta(minutes=5)  # a mail client's clock may lag ours a little
+RULES_MARGIN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -383,7 +384,7 @@ def gather_facts(
         if observation is not None:
             drafts[record.slot] = observation
     known = {r.slot for r in tracked.actions}
-    for slot in _slots(interview):
+    for slot in _slots(interview, context, now):
         if slot not in known:
             found = _look_up(mailbox, interview, slot, user)
             if found is not None:
@@ -415,14 +416,19 @@ def gather_facts(
     )
 
 
-def _slots(interview: Interview) -> list[Slot]:
-    """The actions planning will keep for ``interview``."""
-    thankyous = [p.email for p in interview.interviewers] or [""]
-    return [
-        (ActionKind.OUTREACH, ""),
-        (ActionKind.FOLLOWUP, ""),
-        *((ActionKind.THANKYOU, r) for r in thankyous),
-    ]
+def _slots(interview: Interview, context: PlanContext, now: datetime) -> list[Slot]:
+    """The actions of ``interview`` that could already have a draft or a sent message.
+
+    One not due yet cannot: the executor looks for it again before drafting it anyway.
+    A day of margin covers rules changed since.
+    """
+    opens, _ = outreach_window(interview.start, context.rules, context.timezone)
+    slots: list[Slot] = []
+    if now >= opens - RULES_MARGIN:
+        slots += [(ActionKind.OUTREACH, ""), (ActionKind.FOLLOWUP, "")]
+    if now >= interview.end - RULES_MARGIN:
+        slots += [(ActionKind.THANKYOU, p.email) for p in interview.interviewers]
+    return slots
 
 
 def _look_up(
