@@ -145,6 +145,7 @@ class Executor:
 
     def _finish_update(self, interview: Interview, record: ActionRecord) -> ActionRecord:
         pending = record.pending_hash or ""
+        landed = False
         if self._mailbox.check_draft(record.ref, record.content_hash or "") is DraftCheck.UNTOUCHED:
             done = replace(record, pending_hash=None)  # the update never reached the mailbox
         elif (
@@ -153,10 +154,10 @@ class Executor:
         ):
             # The update landed before the crash; its new version marker was never seen.
             done = replace(record, content_hash=pending, draft_version=None, pending_hash=None)
-            self._store.append_audit(self._entry(interview, done, "update_draft", "reconciled"))
+            landed = True
         else:
             done = replace(record, pending_hash=None)
-        self._save(interview, done)
+        self._finish(interview, done, landed, "update_draft", "draft updated (reconciled)")
         return done
 
     # -- the three mailbox operations -------------------------------------------------

@@ -5,6 +5,7 @@ Run from the project root::
     python -m tests.e2e.crash_child --config CONFIG --at 2026-12-07T09:00:00+00:00 \\
         --crash create_draft:after:1
     python -m tests.e2e.crash_child --config CONFIG --at ... --count points.json
+    python -m tests.e2e.crash_child --serve   # forks one of the above per request line
 
 A crash spec is ``POINT:WHEN:N``: the N-th time (from 1) this process reaches ``POINT``,
 ``WHEN`` (``before`` or ``after``) it, the process sends itself SIGKILL: no ``finally``
@@ -29,6 +30,7 @@ import json
 import os
 import signal
 import sys
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -113,11 +115,7 @@ def install(points: Points) -> None:
         state.session.info.setdefault("wrote", []).append(note)
 
     def after_flush(session: Session, _flush: UOWTransaction) -> None:
-        for obj in [*session.new, *session.dirty, *session.deleted]:
-            name = getattr(obj, "__tablename__", type(obj).__name__)
-            session.info.setdefault("wrote", []).append(
-                name + ("(take)" if name == "leases" else "")
-            )
+        session.info.setdefault("wrote", []).extend(_pending(session))
 
     event.listen(Session, "before_commit", before_commit)
     event.listen(Session, "after_commit", after_commit)
@@ -125,8 +123,17 @@ def install(points: Points) -> None:
     event.listen(Session, "after_flush", after_flush)
 
 
+def _pending(session: Session) -> list[str]:
+    """The tables of the objects the session will write (or just wrote) in a flush."""
+    names = []
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        name = getattr(obj, "__tablename__", type(obj).__name__)
+        names.append(name + ("(take)" if name == "leases" else ""))
+    return names
+
+
 def _describe(session: Session) -> str:
-    wrote: list[str] = session.info.get("wrote", [])
+    wrote = [*session.info.get("wrote", []), *_pending(session)]
     return "+".join(dict.fromkeys(wrote)) or "-"
 
 
@@ -139,6 +146,54 @@ def _wrapped(original: Callable[..., Any], name: str, points: Points) -> Callabl
         return result
 
     return write
+
+
+def serve() -> int:
+    """Start one ``run`` per request line, each in a process of its own forked from this one.
+
+    Importing the program takes most of a second; a test that kills a hundred passes asks
+    this process, which imported everything once, to fork them instead. Requests and
+    answers are JSON lines: ``{"argv": [...], "env": {...}, "out": PATH, "err": PATH}`` →
+    ``{"pid": PID}`` at once, then ``{"pid": PID, "returncode": CODE}`` when it ended
+    (``-9`` for a process killed by SIGKILL). The forked process gets ``env`` added to its
+    environment before anything reads it (the keyring backend is chosen and CA bundles are
+    read only when first used) and its stdout and stderr in the files ``out`` and ``err``.
+    This process starts no thread and opens no database, so each fork starts as clean as a
+    new interpreter after its imports.
+    """
+    for line in sys.stdin:
+        request = json.loads(line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _child(request)
+        sys.stdout.write(json.dumps({"pid": pid}) + "\n")
+        sys.stdout.flush()
+        _, status = os.waitpid(pid, 0)
+        answer = {"pid": pid, "returncode": os.waitstatus_to_exitcode(status)}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def _child(request: dict[str, Any]) -> None:
+    code = 70
+    try:
+        for fd, path in ((1, request["out"]), (2, request["err"])):
+            target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(target, fd)
+            os.close(target)
+        os.environ.update(request["env"])
+        code = run(request["argv"])
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 2
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -162,4 +217,4 @@ def run(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run())
+    raise SystemExit(serve() if sys.argv[1:] == ["--serve"] else run())

@@ -34,7 +34,9 @@ class FileKeyring(KeyringBackend):
         super().__init__()
         where = path if path is not None else os.environ.get(PATH_VARIABLE)
         if not where:
-            raise RuntimeError(f"FileKeyring needs a path or ${PATH_VARIABLE}")
+            # A TypeError, as for a backend that needs an argument: keyring's detection of
+            # the available backends then passes this one over (it tries every subclass).
+            raise TypeError(f"FileKeyring needs a path or ${PATH_VARIABLE}")
         self.path = Path(where)
 
     @staticmethod
