@@ -184,9 +184,12 @@ class Store:
         """
         with self._session(write=True) as session:
             _upsert(
-                session, InterviewRow, _interview_values(interview, now), keys=("id",),
+                session,
+                InterviewRow,
+                _interview_values(interview, now),
+                keys=("id",),
                 keep=("first_seen_at",),
-            )  # fmt: skip
+            )
 
     def claim_interview(self, interview: Interview, now: datetime) -> bool:
         """Save ``interview`` unless another account already tracks it; whether it was saved.
@@ -197,10 +200,13 @@ class Store:
         """
         with self._session(write=True) as session:
             return _upsert(
-                session, InterviewRow, _interview_values(interview, now), keys=("id",),
+                session,
+                InterviewRow,
+                _interview_values(interview, now),
+                keys=("id",),
                 keep=("first_seen_at",),
                 only_if=lambda table, new: (table.c.account == new.account) | table.c.gone,
-            )  # fmt: skip
+            )
 
     def mark_gone(self, interview_id: str, now: datetime) -> None:
         """Record that the interview's event disappeared from the calendar."""
@@ -411,19 +417,23 @@ class Store:
         """
         _aware(now, "now")
         expires = now + ttl
+        values = {
+            "account": account,
+            "holder_id": claimant.holder_id,
+            "host": claimant.host,
+            "pid": claimant.pid,
+            "acquired_at": now,
+            "renewed_at": now,
+            "expires_at": expires,
+        }
         with self._session(write=True) as session:
+            # Nobody's row yet: insert ours, unless another process inserted its own first
+            # (a row lock cannot cover a row that does not exist yet).
+            if _insert_if_absent(session, LeaseRow, values, "account"):
+                return Lease(account, claimant, now, expires)
             row = session.execute(
                 select(LeaseRow).where(LeaseRow.account == account).with_for_update()
-            ).scalar_one_or_none()
-            if row is None:
-                session.add(
-                    LeaseRow(
-                        account=account, holder_id=claimant.holder_id, host=claimant.host,
-                        pid=claimant.pid, acquired_at=now, renewed_at=now, expires_at=expires,
-                    )
-                )  # fmt: skip
-                session.flush()
-                return Lease(account, claimant, now, expires)
+            ).scalar_one()
             free = (
                 row.holder_id == claimant.holder_id
                 or row.expires_at <= now
@@ -587,6 +597,24 @@ def _text(value: str) -> str:
 def _aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+def _insert_if_absent(
+    session: Session, model: type[LeaseRow], values: Mapping[str, Any], key: str
+) -> bool:
+    """Insert ``values`` unless a row with the same ``key`` exists; whether it was inserted."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table).values(dict(values))
+        statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+        return session.execute(statement).first() is not None
+    # Other backends: read, then write, inside the caller's transaction.
+    exists = session.execute(select(table.c[key]).where(table.c[key] == values[key])).first()
+    if exists is None:
+        session.execute(table.insert().values(dict(values)))
+    return exists is None
 
 
 def _upsert(
