@@ -45,6 +45,8 @@ def test_a_lost_database_drafts_nothing_already_drafted(world: World) -> None:
     assert message_ids(world) == before
     outreach = only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]
     assert outreach["state"] == "drafted"
+    with database(world) as store:
+        assert [(e.operation, e.message_id) for e in store.audit()] == [("adopt_draft", before[0])]
     # Adopted as the untouched draft it is: a reschedule still updates it in place.
     world.add_event(
         "acme-1", "Acme – Technical interview (Senior Backend Engineer)", START + timedelta(hours=2)

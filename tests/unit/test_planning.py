@@ -23,6 +23,7 @@ from daemon.domain.model import (
     UserIdentity,
 )
 from daemon.domain.planning import (
+    AdoptDraft,
     CreateDraft,
     DeleteDraft,
     DraftObservation,
@@ -74,7 +75,7 @@ def outcome(decisions: tuple[object, ...], kind: ActionKind) -> tuple[str, str |
     """The last state the decisions give the first action of ``kind``."""
     result: tuple[str, str | None] = ("unchanged", None)
     for decision in decisions:
-        if isinstance(decision, Record | CreateDraft | UpdateDraft):
+        if isinstance(decision, Record | AdoptDraft | CreateDraft | UpdateDraft):
             record = decision.record
             state = "create" if isinstance(decision, CreateDraft) else record.state.value
         elif isinstance(decision, DeleteDraft):
@@ -297,3 +298,54 @@ def test_a_followup_not_drafted_in_time_is_not_drafted_right_before_or_after_the
     result = plan(make_interview(), (outreach,), MailboxFacts(), CONTEXT, late)
     assert outcome(result.decisions, ActionKind.FOLLOWUP) == ("skipped", "too_close")
     assert not any(isinstance(d, CreateDraft) for d in result.decisions)
+
+
+# -- a new or lost database: what the mailbox holds under the derived Message-ID ----------
+
+
+def _new_slot(status: DraftStatus, **fields: object) -> MailboxFacts:
+    observation = DraftObservation(status, **fields)  # type: ignore[arg-type]
+    return MailboxFacts(drafts={(ActionKind.OUTREACH, ""): observation})
+
+
+def test_an_unknown_action_found_drafted_is_adopted_as_untouched_when_it_says_what_we_would() -> (
+    None
+):
+    interview = make_interview()
+    expected = plan(interview, (), MailboxFacts(), CONTEXT, OPENS)
+    (create,) = [d for d in expected.decisions if isinstance(d, CreateDraft)]
+    ref = DraftRef("d7", "<io.outreach.x@example.org>", version="v3")
+    facts = _new_slot(DraftStatus.FOUND, ref=ref, content_hash=create.content.fingerprint)
+    result = plan(interview, (), facts, CONTEXT, OPENS)
+    assert not any(isinstance(d, CreateDraft | UpdateDraft) for d in result.decisions)
+    (adopt,) = [d for d in result.decisions if isinstance(d, AdoptDraft)]
+    assert adopt.record.state is ActionState.DRAFTED and not adopt.record.edited
+    assert (adopt.record.draft_id, adopt.record.draft_version) == ("d7", "v3")
+
+
+def test_an_unknown_action_found_with_other_words_is_the_users_and_never_rewritten() -> None:
+    ref = DraftRef("d7", "<io.outreach.x@example.org>", version="v3")
+    facts = _new_slot(DraftStatus.FOUND, ref=ref, content_hash="someone-elses-words")
+    result = plan(make_interview(), (), facts, CONTEXT, OPENS)
+    (adopt,) = [d for d in result.decisions if isinstance(d, AdoptDraft)]
+    assert adopt.record.edited and adopt.record.draft_version is None
+    assert not any(isinstance(d, CreateDraft | UpdateDraft | DeleteDraft) for d in result.decisions)
+    cancelled = plan(make_interview(skip_reason=SkipReason.CANCELLED), (), facts, CONTEXT, OPENS)
+    assert not any(isinstance(d, DeleteDraft) for d in cancelled.decisions)
+    assert outcome(cancelled.decisions, ActionKind.OUTREACH) == ("cancelled", "edited_kept")
+
+
+def test_an_unknown_action_found_sent_is_sent_even_after_its_window_closed() -> None:
+    sent = MailMessage("<io.outreach.x@example.org>", "ada@example.org", ("jane@acme.com",),
+                       "Our interview", OPENS, "sent")  # fmt: skip
+    late = START - timedelta(hours=20)
+    result = plan(make_interview(), (), _new_slot(DraftStatus.SENT, sent=sent), CONTEXT, late)
+    assert outcome(result.decisions, ActionKind.OUTREACH) == ("sent", None)
+    creates = [d.record.kind for d in result.decisions if isinstance(d, CreateDraft)]
+    assert creates == [ActionKind.FOLLOWUP]  # 24 h after it was sent, and no reply seen
+
+
+def test_an_edit_once_seen_is_remembered_even_if_the_draft_reads_untouched_again() -> None:
+    record = replace(drafted(), edited=True, drafted_for=START - timedelta(days=1))
+    result = plan(make_interview(), (record,), observe(DraftStatus.UNTOUCHED), CONTEXT, OPENS)
+    assert not any(isinstance(d, UpdateDraft | DeleteDraft) for d in result.decisions)
