@@ -386,7 +386,7 @@ def gather_facts(
     known = {r.slot for r in tracked.actions}
     for slot in _slots(interview, context, now):
         if slot not in known:
-            found = _look_up(mailbox, interview, slot, user)
+            found = _look_up(mailbox, interview, slot)
             if found is not None:
                 drafts[slot] = found
     records = {r.slot: r for r in tracked.actions}
@@ -431,9 +431,7 @@ def _slots(interview: Interview, context: PlanContext, now: datetime) -> list[Sl
     return slots
 
 
-def _look_up(
-    mailbox: Mailbox, interview: Interview, slot: Slot, user: UserIdentity
-) -> DraftObservation | None:
+def _look_up(mailbox: Mailbox, interview: Interview, slot: Slot) -> DraftObservation | None:
     """What the mailbox holds under the action's derived Message-ID: a draft, sent mail."""
     kind, recipient = slot
     to = recipient or (interview.primary_contact.email if interview.primary_contact else "")

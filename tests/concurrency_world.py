@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,6 +75,8 @@ class World:
     accounts: list[AccountFiles]
     expected: dict[str, str] = field(default_factory=dict)
     """Message-ID of each action that must be drafted → the account it belongs to."""
+    due: dict[str, datetime] = field(default_factory=dict)
+    """Message-ID of each action that must be drafted → when it falls due."""
 
     def count(self) -> Tally:
         """The drafts in every account's Drafts folder, by Message-ID."""
@@ -156,9 +158,10 @@ def build_world(
 
     ``actions`` says which action of each interview is due: ``outreach`` (the interview
     starts 36 hours after ``now``), ``thankyou`` (the interview is over and its thank-you
-    falls due at ``now + thankyou_due[k % len(thankyou_due)]``, default a minute ago) or
-    ``both`` (every other interview of each kind). The rules make every hour of every day
-    a working hour, so nothing is moved out of the way.
+    falls due at ``now`` plus one of the offsets ``thankyou_due``, taken in turn across
+    accounts and interviews; by default a minute ago) or ``both`` (every other interview
+    of each kind). The rules make every day a working day from 00:00 to 23:59, so no
+    thank-you is moved (unless it falls due in the last minute of a day).
     """
     if actions not in {"outreach", "thankyou", "both"}:
         raise ValueError(f"actions must be outreach, thankyou or both, not {actions!r}")
@@ -166,6 +169,7 @@ def build_world(
     root.mkdir(parents=True, exist_ok=True)
     files = []
     expected: dict[str, str] = {}
+    due_at: dict[str, datetime] = {}
     for a in range(accounts):
         name = f"acc{a:03d}"
         account = AccountFiles(
@@ -179,7 +183,7 @@ def build_world(
             uid = f"{name}-interview-{i}@bench.example.com"
             interviewer = f"interviewer{i}@company{a:03d}x{i}.com"
             if actions == "outreach" or (actions == "both" and i % 2 == 0):
-                start = now + timedelta(hours=36)
+                start, due = now + timedelta(hours=36), now
                 kind = ActionKind.OUTREACH
             else:
                 k = i // 2 if actions == "both" else i
@@ -187,11 +191,12 @@ def build_world(
                 start = due - timedelta(minutes=THANKYOU_AFTER_MINUTES + 60)
                 kind = ActionKind.THANKYOU
             write_interview(account, uid, start, interviewer, company=f"Company{a:03d}x{i}")
-            expected[action_message_id(uid, "", kind, interviewer, account.address)] = name
+            message_id = action_message_id(uid, "", kind, interviewer, account.address)
+            expected[message_id], due_at[message_id] = name, due
     config = root / "config.toml"
     config.write_text(_config_text(root, files, storage_url, poll_seconds), encoding="utf-8")
     config.chmod(0o600)
-    return World(root, config, files, expected)
+    return World(root, config, files, expected, due_at)
 
 
 def write_interview(
@@ -298,41 +303,50 @@ def child_env(home: Path) -> dict[str, str]:
 
 
 def start_processes(
-    world: World,
+    root: Path,
+    config: Path,
     command: str,
     count: int,
     *,
     at: datetime | None = None,
     tag: str = "p",
+    before_go: Callable[[], object] | None = None,
     ready_timeout: float = 120.0,
 ) -> list[Child]:
-    """``count`` processes of ``interview-outreach COMMAND``, released together.
+    """``count`` processes of ``interview-outreach --config CONFIG COMMAND``, released together.
 
     ``at`` fixes the clock of every child (``daemon.cli.main(..., clock=...)``); without
-    it they use the machine's clock. Returns once every child is past the barrier.
+    it they use the machine's clock. ``before_go`` runs once every child is ready (the
+    configuration is read only after "go": it may write it). Returns once all are released.
     """
-    barrier = world.root / f"barrier-{tag}-{time.monotonic_ns()}"
+    root.mkdir(parents=True, exist_ok=True)
+    barrier = root / f"barrier-{tag}-{time.monotonic_ns()}"
     barrier.mkdir()
-    home = world.root / "home"
+    home = root / "home"
     home.mkdir(exist_ok=True)
     children = []
     for index in range(count):
         stdout, stderr = barrier / f"{index}.out", barrier / f"{index}.err"
-        argv = [sys.executable, "-m", CHILD_MODULE, str(barrier), str(world.config), command]
+        argv = [sys.executable, "-m", CHILD_MODULE, str(barrier), str(config), command]
         if at is not None:
             argv.append(at.isoformat())
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(argv, stdout=out, stderr=err, env=child_env(home), cwd=ROOT)
         children.append(Child(process, stdout, stderr))
-    deadline = time.monotonic() + ready_timeout
-    while sum(1 for _ in barrier.glob("ready.*")) < count:
-        if time.monotonic() > deadline or any(c.process.poll() is not None for c in children):
-            for child in children:
-                child.process.kill()
-                child.process.wait()
-            problems = "; ".join(c.err().strip()[-300:] for c in children if c.err().strip())
-            raise RuntimeError(f"the processes did not all get ready: {problems}")
-        time.sleep(0.01)
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while sum(1 for _ in barrier.glob("ready.*")) < count:
+            if time.monotonic() > deadline or any(c.process.poll() is not None for c in children):
+                problems = "; ".join(c.err().strip()[-300:] for c in children if c.err().strip())
+                raise RuntimeError(f"the processes did not all get ready: {problems}")
+            time.sleep(0.01)
+        if before_go is not None:
+            before_go()
+    except BaseException:
+        for child in children:
+            child.process.kill()
+            child.process.wait()
+        raise
     (barrier / "go").touch()
     return children
 

@@ -335,7 +335,9 @@ class _Planner:
                 expected = self._render(record, self._reply_to(record))
                 fingerprint = expected.fingerprint if expected else ""
                 edited = observation.content_hash != fingerprint or expected is None
-                record = self._adopt(adopted(record, observation.ref, fingerprint, edited, self.now))
+                record = self._adopt(
+                    adopted(record, observation.ref, fingerprint, edited, self.now)
+                )
         if self.skip in _CANCELLING:
             return self._cancel(record, self.skip)
         if record.state is not ActionState.DRAFTED:
