@@ -508,7 +508,7 @@ class Daemon:
                 f"Account {name} needs authorization",
                 f"Run `interview-outreach auth {name}` once; the other accounts carry on.",
             )
-        next_due = self._schedule_wakeup()
+        next_due = self._schedule_wakeup(pass_started=outcome.at)
         when = (
             next_due.astimezone(config.profile.timezone).strftime("%a %H:%M")
             if next_due
@@ -529,28 +529,37 @@ class Daemon:
 
     # -- waking up for due actions ------------------------------------------------------
 
-    def _schedule_wakeup(self) -> datetime | None:
+    def _schedule_wakeup(self, pass_started: datetime | None = None) -> datetime | None:
         """Schedule the one-off pass for the next due action; returns its due time.
 
-        The due time comes from the database. An action still due *now* right after a
-        pass (its account is failing, say) gets no wake-up of its own, or the daemon would
-        spin: the account's regular pass retries it.
+        The due time comes from the database. An action that was already due when the
+        pass that just ended started, and is still due (its account is failing, or another
+        process works on it), gets no wake-up of its own, or the daemon would spin: the
+        account's regular pass retries it, and the wake-up is for the next action due later.
+        One that fell due while that pass ran (another account's, say) is woken for at once.
         """
         scheduler, store = self._scheduler, self._store
         if scheduler is None or store is None or self._stopping.is_set():
             return None
         now = self._clock()
         due = store.next_due(now)
-        if due is None or due <= now:
+        if due is not None and due <= now:
+            since_pass = store.next_due(now, after=pass_started) if pass_started else None
+            fell_due_meanwhile = since_pass is not None and since_pass <= now
+            due = now if fell_due_meanwhile else store.next_due(now, after=now)
+        if due is None:
             with contextlib.suppress(JobLookupError):
                 scheduler.remove_job(DUE_JOB_ID)
             return None
         delay = (due - now).total_seconds() + WAKE_MARGIN_SECONDS
         run_at = datetime.now(UTC) + timedelta(seconds=delay)
         scheduler.add_job(
-            self.run_due_pass, DateTrigger(run_date=run_at, timezone=UTC), id=DUE_JOB_ID,
-            name="due action", replace_existing=True,
-        )  # fmt: skip
+            self.run_due_pass,
+            DateTrigger(run_date=run_at, timezone=UTC),
+            id=DUE_JOB_ID,
+            name="due action",
+            replace_existing=True,
+        )
         log.debug("next due action at %s (in %.0f s)", due.isoformat(), delay)
         return due
 

@@ -142,7 +142,8 @@ def run_pass(
         _record_failure(store, missing, now)
     # Every address the user has, also of accounts not in this pass (the daemon runs one
     # account at a time): the user is never an interviewer to themselves.
-    known = [s.address for a in config.accounts if (s := store.account_state(a.name)) and s.address]
+    configured = {a.name for a in config.accounts}
+    known = [s.address for s in store.account_states() if s.name in configured and s.address]
     user = user_identity(config, [*_addresses(accounts), *known])
     context = plan_context(config)
     lease_clock = clock or (lambda: now)

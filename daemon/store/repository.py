@@ -295,11 +295,12 @@ class Store:
         with self._session(write=False) as session:
             return tuple(_action(row) for row in self._action_rows(session, [interview_id]))
 
-    def next_due(self, now: datetime) -> datetime | None:
+    def next_due(self, now: datetime, after: datetime | None = None) -> datetime | None:
         """When the scheduler should wake for a planned (or drafting) action.
 
-        The earliest ``due_at`` of such actions of interviews not gone, but never earlier
-        than ``now`` (overdue work is due now); ``None`` when nothing is planned.
+        The earliest ``due_at`` of such actions of interviews not gone (only those due
+        later than ``after``, when given), but never earlier than ``now`` (overdue work is
+        due now); ``None`` when nothing is planned.
         """
         _aware(now, "now")
         query = (
@@ -311,6 +312,8 @@ class Store:
                 InterviewRow.gone.is_(False),
             )
         )
+        if after is not None:
+            query = query.where(ActionRow.due_at > _aware(after, "after"))
         with self._session(write=False) as session:
             earliest = session.scalar(query)
         if earliest is None:
@@ -360,23 +363,18 @@ class Store:
 
     # -- accounts ------------------------------------------------------------------
 
+    def account_states(self) -> list[AccountState]:
+        """The stored state of every account, in one query."""
+        with self._session(write=False) as session:
+            return [_account_state(row) for row in session.scalars(select(AccountRow))]
+
     def account_state(self, name: str) -> AccountState | None:
         """The stored state of account ``name``, or ``None`` before its first pass."""
         with self._session(write=False) as session:
             row = session.get(AccountRow, name)
             if row is None:
                 return None
-            return AccountState(
-                name=row.name,
-                provider=row.provider,
-                address=row.address,
-                calendar_cursor=row.calendar_cursor,
-                mail_cursor=row.mail_cursor,
-                last_pass_at=row.last_pass_at,
-                last_success_at=row.last_success_at,
-                last_error=row.last_error,
-                needs_auth=row.needs_auth,
-            )
+            return _account_state(row)
 
     def save_account_state(self, state: AccountState) -> None:
         """Insert or replace the state of account ``state.name``."""
@@ -429,11 +427,14 @@ class Store:
         with self._session(write=True) as session:
             # Nobody's row yet: insert ours, unless another process inserted its own first
             # (a row lock cannot cover a row that does not exist yet).
-            if _insert_if_absent(session, LeaseRow, values, "account"):
-                return Lease(account, claimant, now, expires)
-            row = session.execute(
-                select(LeaseRow).where(LeaseRow.account == account).with_for_update()
-            ).scalar_one()
+            row = None
+            while row is None:
+                if _insert_if_absent(session, LeaseRow, values, "account"):
+                    return Lease(account, claimant, now, expires)
+                # Its holder may give it back (delete the row) before we lock it: try again.
+                row = session.execute(
+                    select(LeaseRow).where(LeaseRow.account == account).with_for_update()
+                ).scalar_one_or_none()
             free = (
                 row.holder_id == claimant.holder_id
                 or row.expires_at <= now
@@ -563,6 +564,20 @@ def _interview_values(interview: Interview, now: datetime) -> dict[str, Any]:
     }
 
 
+def _account_state(row: AccountRow) -> AccountState:
+    return AccountState(
+        name=row.name,
+        provider=row.provider,
+        address=row.address,
+        calendar_cursor=row.calendar_cursor,
+        mail_cursor=row.mail_cursor,
+        last_pass_at=row.last_pass_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        needs_auth=row.needs_auth,
+    )
+
+
 def _action(row: ActionRow) -> ActionRecord:
     return ActionRecord(
         kind=ActionKind(row.kind),
@@ -594,9 +609,10 @@ def _text(value: str) -> str:
     return value.encode("utf-8", "replace").decode("utf-8")
 
 
-def _aware(value: datetime, name: str) -> None:
+def _aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+    return value
 
 
 def _insert_if_absent(

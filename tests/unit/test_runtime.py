@@ -31,6 +31,7 @@ from daemon.service import Account
 from daemon.store.repository import Store
 from providers.local import LocalCalendar, LocalMailbox
 from tests.e2e.conftest import World
+from tests.fakes.clock import Clock
 from tests.fakes.keyring_memory import MemoryKeyring
 
 # Thursday 10 December 2026, 14:00 London (GMT = UTC in winter).
@@ -166,6 +167,28 @@ def test_no_wakeup_without_planned_work_and_none_for_work_already_overdue(world:
         # The outreach is due in a day (clock time): the job runs a day from now (machine time).
         expected = datetime.now(UTC) + timedelta(days=1)
         assert abs((wake - expected).total_seconds()) < 30
+
+
+def test_an_action_that_fell_due_during_another_pass_is_woken_for_at_once(world: World) -> None:
+    interview(world)
+    clock = Clock(WINDOW_OPENS - timedelta(minutes=1))
+    daemon = make_daemon(world, clock, poll_seconds=3600)
+    with running(daemon):
+        assert wait_for(lambda: daemon.passes >= 1, 10)
+        assert daemon.wakeup_time() is not None  # for 09:00
+        # A pass (of another account, say) started a second before 09:00 and ended after it.
+        clock.at = WINDOW_OPENS + timedelta(milliseconds=100)
+        started = WINDOW_OPENS - timedelta(seconds=1)
+        wake = daemon._schedule_wakeup(pass_started=started)
+        assert wake == clock.at  # not dropped until the next poll, an hour away
+        job = daemon.wakeup_time()
+        assert job is not None and job <= datetime.now(UTC) + timedelta(seconds=5)
+        # Already due when the pass began and still due after it: its account is failing
+        # or another process holds it; no wake-up of its own, or the daemon would spin.
+        later = daemon._schedule_wakeup(pass_started=clock.at)
+        assert later is not None and later > clock.at + timedelta(days=1)  # the thank-you
+        job = daemon.wakeup_time()
+        assert job is not None and job > datetime.now(UTC) + timedelta(days=1)
 
 
 def test_every_account_gets_its_own_coalesced_single_instance_job(world: World) -> None:
