@@ -262,12 +262,17 @@ def _sync_calendar(
         if not store.claim_interview(interview, now):
             continue  # the same invitation in another account: one interview, first one wins
         seen.add(interview.id)
+        before = tracked.get(interview.id)
+        if before is not None and _came_back(before, interview):
+            _replan(store, before, now)
     by_source = {
         t.interview.event.source_id: t for t in tracked.values() if t.interview.event.source_id
     }
     for source_id in changes.removed:
         _mark_removed(store, by_source.get(source_id), now)
-    if changes.complete:
+    # What could not be read proves nothing: with a file skipped as unreadable, an event
+    # missing from the listing may be in that file, so nothing is taken as removed.
+    if changes.complete and not changes.problems:
         for interview_id, item in tracked.items():
             in_window = start <= item.interview.start < end
             if interview_id not in seen and in_window and not item.gone:
@@ -277,6 +282,34 @@ def _sync_calendar(
             name=account.name, provider=account.provider, address=account.mailbox.address()
         )
         store.save_account_state(replace(state, calendar_cursor=changes.cursor))
+
+
+_CANCELLING = frozenset({SkipReason.CANCELLED, SkipReason.DECLINED})
+_REPLANNED = frozenset({SkipReason.CANCELLED.value, SkipReason.DECLINED.value, "edited_kept"})
+
+
+def _came_back(before: TrackedInterview, now_seen: Interview) -> bool:
+    """Whether a cancelled, declined or removed interview is on again."""
+    was_off = before.gone or before.interview.skip_reason in _CANCELLING
+    return was_off and now_seen.skip_reason not in _CANCELLING
+
+
+def _replan(store: Store, before: TrackedInterview, now: datetime) -> None:
+    """Plan again the actions the cancellation ended; the next planning decides their fate.
+
+    Sent, dismissed and skipped actions stay as they are. A draft the user edited and kept
+    is still in the mailbox under the action's Message-ID: it is found there, not redone.
+    """
+    for record in before.actions:
+        if record.state is ActionState.CANCELLED and record.reason in _REPLANNED:
+            replanned = replace(
+                record,
+                state=ActionState.PLANNED,
+                reason=None,
+                due_at=None,
+                detail="the interview is on again; planned again",
+            )
+            store.save_action(before.interview.id, replanned, now)
 
 
 def _mark_removed(store: Store, item: TrackedInterview | None, now: datetime) -> None:

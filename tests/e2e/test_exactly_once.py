@@ -181,3 +181,59 @@ def test_a_lost_database_reads_the_reply_before_any_followup(world: World) -> No
     assert world.draft_paths() == []
     followup = only(world.status(at=WINDOW_OPENS))["actions"]["followup"]
     assert (followup["state"], followup["reason"]) == ("skipped", "replied")
+
+
+# -- a fault is never a fact; a cancelled interview that comes back ------------------------
+
+
+def test_a_half_written_calendar_file_cancels_nothing(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (draft,) = world.draft_paths()
+    path = world.calendar / "acme-1.ics"
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # a sync tool is halfway through writing it
+    result = world.run("once", at=WINDOW_OPENS + timedelta(minutes=5))
+    assert "skipped:" in result.err
+    assert world.draft_paths() == [draft]
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["skip_reason"] is None
+    assert item["actions"]["outreach"]["state"] == "drafted"
+    path.write_bytes(whole)
+    world.run("once", at=WINDOW_OPENS + timedelta(minutes=10))
+    assert world.draft_paths() == [draft]
+    assert only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]["state"] == "drafted"
+
+
+def test_a_cancelled_interview_that_comes_back_is_drafted_again(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (first,) = message_ids(world)
+    interview(world, status="CANCELLED")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    assert world.draft_paths() == []
+    assert only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]["state"] == "cancelled"
+    interview(world)  # re-confirmed
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=2))
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["skip_reason"] is None
+    assert item["actions"]["outreach"]["state"] == "drafted"
+    assert message_ids(world) == [first]  # the same action, the same Message-ID
+
+
+def test_an_interview_removed_and_added_back_keeps_the_users_edited_draft(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (path,) = world.draft_paths()
+    path.write_text(path.read_text().replace("Dear Jane Doe", "Hello Jane"))
+    saved = (world.calendar / "acme-1.ics").read_bytes()
+    world.remove_event("acme-1")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    outreach = only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]
+    assert (outreach["state"], outreach["reason"]) == ("cancelled", "edited_kept")
+    (world.calendar / "acme-1.ics").write_bytes(saved)
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=2))
+    (kept,) = world.draft_paths()
+    assert "Hello Jane" in kept.read_text()  # found again as the user's, not redrafted
+    outreach = only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]
+    assert outreach["state"] == "drafted"
