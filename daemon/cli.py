@@ -171,7 +171,7 @@ def cmd_once(config: Config, clock: Clock) -> int:
     finally:
         opened.close()
     print_pass_report(report)
-    return EXIT_FAILED if report.failed else EXIT_OK
+    return EXIT_FAILED if report.failed or report.blocked else EXIT_OK
 
 
 def print_pass_report(report: PassReport) -> None:
@@ -193,6 +193,14 @@ def print_pass_report(report: PassReport) -> None:
         )
         for problem in account.problems:
             print(f"{account.name}: skipped: {problem}", file=sys.stderr)
+        for line in account.blocked:
+            print(f"{account.name}: {line}", file=sys.stderr)
+        if account.capped:
+            print(
+                f"{account.name}: {tally.created} new drafts made, the most for one pass "
+                f"(max_new_drafts_per_pass); {account.capped} more wait for the next pass",
+                file=sys.stderr,
+            )
 
 
 def cmd_status(config: Config, *, as_json: bool) -> int:

@@ -637,6 +637,9 @@ def _rules(table: _Table) -> Rules:
         ),
         back_and_forth_days=table.integer("back_and_forth_days", default.back_and_forth_days, 1),
         no_contact_domains=_domains(table),
+        max_new_drafts_per_pass=table.integer(
+            "max_new_drafts_per_pass", default.max_new_drafts_per_pass, 1
+        ),
     )
 
 
@@ -655,6 +658,7 @@ _RULE_KEYS = (
     "already_in_touch_days",
     "back_and_forth_days",
     "no_contact_domains",
+    "max_new_drafts_per_pass",
 )
 
 

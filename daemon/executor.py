@@ -96,6 +96,7 @@ class Executor:
         *,
         timezone: ZoneInfo,
         guard: Callable[[], None] = lambda: None,
+        max_new_drafts: int | None = None,
     ) -> None:
         self._store = store
         self._timezone = timezone
@@ -105,7 +106,10 @@ class Executor:
         self._now = now
         self._guard = guard
         self._written: dict[tuple[str, Slot], ActionRecord] = {}
+        self._max_new_drafts = max_new_drafts
         self.tally = ExecutionTally()
+        self.blocked: list[str] = []  # one line per action that could not be drafted
+        self.capped = 0  # due actions left for the next pass by ``max_new_drafts``
 
     def apply(self, interview: Interview, decision: Decision) -> None:
         """Perform one decision; provider errors propagate after intent was recorded."""
@@ -163,6 +167,23 @@ class Executor:
     # -- the three mailbox operations -------------------------------------------------
 
     def _create(self, interview: Interview, decision: CreateDraft) -> None:
+        cap = self._max_new_drafts
+        if cap is not None and self.tally.created >= cap:
+            self.capped += 1
+            detail = (
+                f"waits for the next pass: this pass already made {cap} new drafts "
+                "(max_new_drafts_per_pass)"
+            )
+            self._save(
+                interview,
+                replace(
+                    decision.record,
+                    state=ActionState.BLOCKED,
+                    reason=Reason.DRAFT_CAP.value,
+                    detail=detail,
+                ),
+            )
+            return
         message_id = message_id_for(interview, decision.record, self._sender.email)
         fingerprint = decision.content.fingerprint
         found = self._already_in_mailbox(interview, decision.record, message_id, fingerprint)
@@ -304,6 +325,12 @@ class Executor:
     def _save(self, interview: Interview, record: ActionRecord) -> None:
         self._store.save_action(interview.id, record, self._now)
         self._written[(interview.id, record.slot)] = record
+        if record.state is ActionState.BLOCKED and record.reason != Reason.DRAFT_CAP.value:
+            to = f" to {record.recipient}" if record.recipient else ""
+            self.blocked.append(
+                f"{record.kind.value}{to} for {interview.event.title!r} ({interview.id}) "
+                f"is blocked: {record.detail}"
+            )
 
     def _finish(
         self,

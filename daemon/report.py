@@ -23,12 +23,15 @@ def _iso(at: datetime | None, tz: ZoneInfo) -> str | None:
     return at.astimezone(tz).isoformat() if at else None
 
 
+_DUE_STATES = frozenset({"planned", "blocked"})  # states whose due time status shows
+
+
 def _action_json(record: ActionRecord | None, tz: ZoneInfo) -> ActionJson:
     if record is None:
         return {"state": "planned", "due_at": None, "reason": None}
     return {
         "state": record.state.public,
-        "due_at": _iso(record.due_at, tz) if record.state.public == "planned" else None,
+        "due_at": _iso(record.due_at, tz) if record.state.public in _DUE_STATES else None,
         "reason": record.reason,
     }
 

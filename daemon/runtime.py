@@ -636,6 +636,16 @@ def _log_report(report: PassReport) -> None:
         )  # fmt: skip
         for problem in account.problems:
             log.warning("account %s: skipped: %s", account.name, problem)
+        for line in account.blocked:
+            log.warning("account %s: %s", account.name, line)
+        if account.capped:
+            log.warning(
+                "account %s: %d new drafts made, the most for one pass "
+                "(max_new_drafts_per_pass); %d more wait for the next pass",
+                account.name,
+                tally.created,
+                account.capped,
+            )
 
 
 @contextlib.contextmanager

@@ -84,6 +84,8 @@ class AccountReport:
     problems: list[str] = field(default_factory=list)
     error: str | None = None
     passed_over: str | None = None  # another process works on the account: who, since when
+    blocked: list[str] = field(default_factory=list)  # due actions that could not be drafted
+    capped: int = 0  # due actions left for the next pass by max_new_drafts_per_pass
 
 
 @dataclass
@@ -96,6 +98,11 @@ class PassReport:
     def failed(self) -> bool:
         """Whether any account could not be processed."""
         return any(a.error for a in self.accounts)
+
+    @property
+    def blocked(self) -> bool:
+        """Whether a due action could not be drafted (a content rule, the per-pass cap)."""
+        return any(a.blocked or a.capped for a in self.accounts)
 
 
 def user_identity(config: Config, extra_addresses: Sequence[str] = ()) -> UserIdentity:
@@ -342,7 +349,14 @@ def _act(
     sender = Address(account.mailbox.address(), user.name)
     guard = lease.renew if lease is not None else (lambda: None)
     executor = Executor(
-        store, account.mailbox, account.name, sender, now, timezone=context.timezone, guard=guard
+        store,
+        account.mailbox,
+        account.name,
+        sender,
+        now,
+        timezone=context.timezone,
+        guard=guard,
+        max_new_drafts=context.rules.max_new_drafts_per_pass,
     )
     everything = store.interviews()
     claimed = frozenset(
@@ -372,6 +386,8 @@ def _act(
             )
             store.save_interview(updated, now)
     report.tally = executor.tally
+    report.blocked = list(executor.blocked)
+    report.capped = executor.capped
     return changes.cursor
 
 
@@ -616,7 +632,7 @@ def _in_touch(
     """Prior contact with the interviewers, checked only while the outreach is undecided."""
     if interview.skip_reason is not None or not interview.interviewers:
         return None
-    if outreach is not None and outreach.state is not ActionState.PLANNED:
+    if outreach is not None and outreach.state not in (ActionState.PLANNED, ActionState.BLOCKED):
         return None
     opens, closes = outreach_window(interview.start, context.rules, context.timezone)
     if not opens <= now < closes:

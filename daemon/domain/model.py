@@ -140,10 +140,12 @@ class ActionState(StrEnum):
     """States of one action (SPEC section 3).
 
     ``drafting`` is internal: the intent to create a draft was recorded but the provider
-    has not confirmed it yet. It is reported as ``planned``.
+    has not confirmed it yet. It is reported as ``planned``. ``blocked`` is a due action
+    that could not be drafted this pass (its reason says why); the next pass tries again.
     """
 
     PLANNED = "planned"
+    BLOCKED = "blocked"
     DRAFTING = "drafting"
     DRAFTED = "drafted"
     SENT = "sent"
@@ -176,6 +178,8 @@ class Reason(StrEnum):
     MISSED = "missed"
     INTERVIEW_STARTED = "interview_started"
     EDITED_KEPT = "edited_kept"
+    TEMPLATE_RULE = "template_rule"  # blocked: the draft would break a content rule
+    DRAFT_CAP = "draft_cap"  # blocked: this pass already made max_new_drafts_per_pass
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,7 @@ class _Planner:
         self.rules: Rules = context.rules
         self.now = now
         self.decisions: list[Decision] = []
+        self.problem: str | None = None  # why the last render failed, if it did
 
     # ---- entry point -------------------------------------------------------------------
 
@@ -309,7 +310,7 @@ class _Planner:
         current = set(self._thankyou_recipients())
         for (kind, recipient), record in list(self.records.items()):
             stale = kind is ActionKind.THANKYOU and recipient not in current
-            if stale and record.state is ActionState.PLANNED:
+            if stale and record.state in (ActionState.PLANNED, ActionState.BLOCKED):
                 self._close(record, ActionState.CANCELLED, None, "no longer on the invitation")
 
     # ---- shared steps --------------------------------------------------------------------
@@ -318,6 +319,8 @@ class _Planner:
         self, record: ActionRecord, *, started_matters: bool = True
     ) -> ActionRecord:
         """Apply what the mailbox showed and what cancels drafts; returns the new record."""
+        if record.state is ActionState.BLOCKED:
+            record = replace(record, state=ActionState.PLANNED)  # tried again, every pass
         observation = self.facts.drafts.get(record.slot)
         if record.state is ActionState.DRAFTING:
             if observation and observation.status is DraftStatus.FOUND and observation.ref:
@@ -425,6 +428,8 @@ class _Planner:
             return
         reply_to = self._reply_to(record)
         content = self._render(record, reply_to)
+        if content is None and self.problem is not None:
+            self._keep(replace(record, detail=f"cannot update the draft: {self.problem}"))
         if content is not None and content.fingerprint != record.content_hash:
             self.decisions.append(UpdateDraft(record, content, reply_to))
 
@@ -437,7 +442,17 @@ class _Planner:
             return self._keep(replace(record, due_at=due, detail=detail, reason=None))
         content = self._render(record, reply_to)
         if content is None:
-            return record
+            if self.problem is None:
+                return record
+            # Due, but the draft would break a content rule: retried every pass, and said.
+            blocked = replace(
+                record,
+                state=ActionState.BLOCKED,
+                due_at=due,
+                reason=Reason.TEMPLATE_RULE.value,
+                detail=f"cannot draft: {self.problem}",
+            )
+            return self._keep(blocked)
         planned = replace(record, due_at=due, reason=None)
         self.decisions.append(CreateDraft(planned, content, reply_to))
         return planned
@@ -450,10 +465,11 @@ class _Planner:
         if reply_to is not None:
             subject = _reply_subject(self._outreach_subject())
         context = self._render_context(record.kind, recipient, subject)
+        self.problem = None
         try:
             return self.context.renderer.render(context)
         except TemplateProblem as problem:
-            self._keep(replace(record, detail=f"cannot draft: {problem}"))
+            self.problem = str(problem)
             return None
 
     def _outreach_record(self) -> ActionRecord:

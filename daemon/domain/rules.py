@@ -28,3 +28,4 @@ class Rules:
     already_in_touch_days: int = 30
     back_and_forth_days: int = 14
     no_contact_domains: frozenset[str] = frozenset()
+    max_new_drafts_per_pass: int = 25  # per account; a flood of invitations waits its turn

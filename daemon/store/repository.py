@@ -29,7 +29,11 @@ from daemon.store.db import SQLITE_IMMEDIATE, error_line, open_engine
 from daemon.store.schema import AccountRow, ActionRow, AuditRow, InterviewRow, LeaseRow
 
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(ActionKind)}
-_OPEN_STATES = (ActionState.PLANNED.value, ActionState.DRAFTING.value)
+_OPEN_STATES = (
+    ActionState.PLANNED.value,
+    ActionState.BLOCKED.value,
+    ActionState.DRAFTING.value,
+)
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,7 @@ def test_sigterm_in_the_middle_of_a_pass_loses_nothing_and_doubles_nothing(
     world: World, daemon_of: Callable[..., Daemon]
 ) -> None:
     count = 40
+    world.write_config(extra_rules=f"max_new_drafts_per_pass = {count}")  # all in one pass
     add_interviews(world, count)
     daemon = daemon_of()
     daemon.wait_for(lambda: len(world.draft_paths()) >= 1, 60, "a first draft")
