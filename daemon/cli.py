@@ -24,6 +24,7 @@ from daemon.errors import ConfigError, OutreachError, UserError
 from daemon.logging_setup import setup_logging
 from daemon.report import explain, status_json, status_table
 from daemon.runtime import Daemon
+from daemon.scrub import scrub
 from daemon.secrets import TokenStore
 from daemon.service import PassReport, run_pass
 from daemon.store.repository import AccountState, Store
@@ -113,7 +114,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int
         _print_problems(error)
         return EXIT_FAILED
     except OutreachError as error:
-        print(f"interview-outreach: {error}", file=sys.stderr)
+        print(f"interview-outreach: {scrub(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader went away (e.g. `status | head`); nothing left to say to it.
@@ -125,7 +126,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int
     except Exception as error:  # a bug: say so in one line, the traceback only when asked
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         print(
-            f"interview-outreach: internal error ({type(error).__name__}: {error}); "
+            f"interview-outreach: internal error ({type(error).__name__}: {scrub(str(error))}); "
             "nothing more was changed. Run again with --verbose to see the details.",
             file=sys.stderr,
         )
@@ -134,7 +135,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int
 
 def _print_problems(error: UserError) -> None:
     for problem in error.problems:
-        print(f"interview-outreach: {problem}", file=sys.stderr)
+        print(f"interview-outreach: {scrub(problem)}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
@@ -178,7 +179,7 @@ def print_pass_report(report: PassReport) -> None:
     """One line per account saying what the pass did."""
     for account in report.accounts:
         if account.error:
-            print(f"{account.name}: failed: {account.error}", file=sys.stderr)
+            print(f"{account.name}: failed: {scrub(account.error)}", file=sys.stderr)
             continue
         if account.passed_over:
             print(
@@ -192,9 +193,9 @@ def print_pass_report(report: PassReport) -> None:
             f"drafts: {tally.created} created, {tally.updated} updated, {tally.deleted} removed"
         )
         for problem in account.problems:
-            print(f"{account.name}: skipped: {problem}", file=sys.stderr)
+            print(f"{account.name}: skipped: {scrub(problem)}", file=sys.stderr)
         for line in account.blocked:
-            print(f"{account.name}: {line}", file=sys.stderr)
+            print(f"{account.name}: {scrub(line)}", file=sys.stderr)
         if account.capped:
             print(
                 f"{account.name}: {tally.created} new drafts made, the most for one pass "
@@ -212,7 +213,7 @@ def cmd_status(config: Config, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(status_json(tracked, tz), indent=2, ensure_ascii=False))
     else:
-        print(status_table(tracked, accounts, tz))
+        print(scrub(status_table(tracked, accounts, tz), keep_newlines=True))
     return EXIT_OK
 
 
@@ -255,7 +256,7 @@ def cmd_explain(config: Config, interview_id: str) -> int:
             )
         item = matches[0]
         audit = store.audit(item.interview.id)
-    print(explain(item, audit, config.profile.timezone))
+    print(scrub(explain(item, audit, config.profile.timezone), keep_newlines=True))
     return EXIT_OK
 
 
@@ -278,7 +279,8 @@ def cmd_run(config_path: Path | None, clock: Clock) -> int:
 def cmd_accounts(config: Config, clock: Clock) -> int:
     """Each account with provider, address, authorization state, last pass and error."""
     with Store(config.storage.url) as store:
-        print(doctor.describe_accounts(config, store, TokenStore.for_config(config), clock()))
+        described = doctor.describe_accounts(config, store, TokenStore.for_config(config), clock())
+        print(scrub(described, keep_newlines=True))
     return EXIT_OK
 
 

@@ -48,6 +48,7 @@ from daemon.domain.planning import (
 )
 from daemon.errors import DraftChanged
 from daemon.ports import DraftCheck, DraftRemoval, Mailbox
+from daemon.scrub import scrub
 from daemon.store.repository import AuditEntry, Store
 
 _CANCELLING = {SkipReason.CANCELLED.value, SkipReason.DECLINED.value}
@@ -328,8 +329,10 @@ class Executor:
         if record.state is ActionState.BLOCKED and record.reason != Reason.DRAFT_CAP.value:
             to = f" to {record.recipient}" if record.recipient else ""
             self.blocked.append(
-                f"{record.kind.value}{to} for {interview.event.title!r} ({interview.id}) "
-                f"is blocked: {record.detail}"
+                scrub(
+                    f"{record.kind.value}{to} for {interview.event.title!r} ({interview.id}) "
+                    f"is blocked: {record.detail}"
+                )
             )
 
     def _finish(

@@ -14,36 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-REDACTED = "[redacted]"
+from daemon.scrub import REDACTED, redact
 
-_SECRET_NAMES = (
-    "access_token", "refresh_token", "id_token", "device_code", "user_code", "client_secret",
-    "client_assertion", "assertion", "password", "passwd", "secret", "api_key", "apikey",
-    "token", "code",
-)  # fmt: skip
-_SECRET_KEYS = "|".join(_SECRET_NAMES)
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Authorization: Bearer <token>  /  Basic <credentials>
-    (re.compile(r"\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), rf"\1\2{REDACTED}"),
-    # "refresh_token": "…"  (JSON, Python reprs)
-    (
-        re.compile(rf"""(["'](?:{_SECRET_KEYS})["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2""", re.I),
-        rf"\1\2{REDACTED}\2",
-    ),
-    # refresh_token=…  code=…  (query strings, form bodies, key=value logs)
-    (
-        re.compile(rf"""\b({_SECRET_KEYS})=(?!{re.escape(REDACTED)})[^\s&"',;)}}\]]+""", re.I),
-        rf"\1={REDACTED}",
-    ),
-    # Google's access ("ya29.…") and refresh ("1//…") tokens, wherever they appear.
-    (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), REDACTED),
-    (re.compile(r"(?<![\w/])1//[A-Za-z0-9._-]{10,}"), REDACTED),
-)
+__all__ = ["REDACTED", "RedactingFilter", "redact", "setup_logging", "syslog_priority"]
 
 # Python's levels as syslog priorities (sd-daemon(3)): what journald reads from "<N>".
 _SYSLOG_PRIORITY = (
@@ -53,13 +30,6 @@ _SYSLOG_PRIORITY = (
     (logging.INFO, 6),
 )
 _DEBUG_PRIORITY = 7
-
-
-def redact(text: str) -> str:
-    """``text`` with every token-like value replaced by ``[redacted]``."""
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 class RedactingFilter(logging.Filter):

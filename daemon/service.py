@@ -42,6 +42,7 @@ from daemon.errors import AuthorizationNeeded, CursorExpired, LeaseLost, Provide
 from daemon.executor import ExecutionTally, Executor, recipient_of
 from daemon.leasing import AccountLease, describe_holder
 from daemon.ports import CalendarSource, DraftCheck, Mailbox
+from daemon.scrub import scrub
 from daemon.store.repository import AccountState, LeaseHeld, Store, TrackedInterview
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def run_pass(
     """
     report = PassReport()
     for missing in unavailable:
-        report.accounts.append(AccountReport(missing.name, error=missing.error))
+        report.accounts.append(AccountReport(missing.name, error=scrub(missing.error)))
         _record_failure(store, missing, now)
     # Every address the user has, also of accounts not in this pass (the daemon runs one
     # account at a time): the user is never an interviewer to themselves.
@@ -170,13 +171,13 @@ def run_pass(
                 account_report.passed_over = "it took the account over during this pass"
                 log.warning("%s", lost)
             except ProviderError as error:
-                account_report.error = str(error)
+                account_report.error = scrub(str(error))
                 log.warning("account %s: %s", account.name, error)
                 _save_state(
                     store,
                     account,
                     now,
-                    error=str(error),
+                    error=account_report.error,
                     needs_auth=isinstance(error, AuthorizationNeeded),
                 )
     return report
@@ -210,7 +211,9 @@ def _record_failure(store: Store, missing: Unavailable, now: datetime) -> None:
     previous = store.account_state(missing.name)
     base = previous or AccountState(name=missing.name, provider=missing.provider, address="")
     store.save_account_state(
-        replace(base, last_pass_at=now, last_error=missing.error, needs_auth=missing.needs_auth)
+        replace(
+            base, last_pass_at=now, last_error=scrub(missing.error), needs_auth=missing.needs_auth
+        )
     )
 
 
@@ -259,7 +262,7 @@ def _sync_calendar(
     except CursorExpired:
         changes = account.calendar.changes(None, start, end)
     report.events = len(changes.events)
-    report.problems.extend(changes.problems)
+    report.problems.extend(scrub(problem) for problem in changes.problems)
     seen: set[str] = set()
     tracked = {t.interview.id: t for t in store.interviews() if t.interview.account == account.name}
     for event in changes.events:

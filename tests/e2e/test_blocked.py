@@ -1,4 +1,4 @@
-"""A due draft that cannot be made is said, not silent: `once` names it and exits 1, and
+"""What a pass says: a due draft that cannot be made is named (`once` exits 1) and
 `status` shows it blocked with its reason; the per-pass cap on new drafts."""
 
 from __future__ import annotations
@@ -61,3 +61,14 @@ def test_at_most_max_new_drafts_per_pass_then_one_line(world: World) -> None:
     assert again.code == 0, again.err
     assert len(world.draft_paths()) == 2
     assert {a["state"] for a in thankyous(world)} == {"drafted"}
+
+
+def test_escape_sequences_from_an_invitation_never_reach_the_terminal(world: World) -> None:
+    world.add_event("evil-1", "Interview\x1b[2J\x1b]0;pwned\x07 at Acme", START)
+    world.run("once", at=START - timedelta(days=3))
+    table = world.run("status", at=START - timedelta(days=3))
+    assert "\x1b" not in table.out
+    interview_id = only(world.status(at=START))["id"]
+    explained = world.run("explain", str(interview_id), at=START)
+    assert "\x1b" not in explained.out and "\x07" not in explained.out
+    assert "\\x1b]0;pwned\\x07" in explained.out

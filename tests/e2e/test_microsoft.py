@@ -277,3 +277,23 @@ def test_a_draft_deleted_before_the_next_pass_is_noticed(world: MicrosoftWorld) 
     assert outreach["state"] == "dismissed"
     world.run("once", at=WINDOW_OPENS + timedelta(minutes=10))
     assert world.fake.drafts() == []  # and it never comes back
+
+
+def test_a_token_a_service_echoes_back_is_never_stored_nor_printed(
+    world: MicrosoftWorld,
+) -> None:
+    assert world.run("auth", "work", at=WINDOW_OPENS)[0] == 0
+    secret = "eyJ0eXAiOiJKV1QiLCJub25jZSI6.echoed-access-token.signature"
+    world.fake.fail_next(
+        "me/mailFolders",
+        400,
+        body={"error": {"code": "BadRequest", "message": f"Authorization: Bearer {secret}"}},
+    )
+    code, out, err = world.run("once", at=WINDOW_OPENS)
+    assert code == 1
+    assert "work: failed: Microsoft Graph answered 400: Authorization: Bearer [redacted]" in err
+    assert secret not in out + err
+    code, out, err = world.run("accounts", at=WINDOW_OPENS)
+    assert secret not in out + err and "Bearer [redacted]" in out
+    for stored in world.root.glob("state.db*"):  # the database and its write-ahead log
+        assert secret.encode() not in stored.read_bytes()

@@ -1,0 +1,62 @@
+"""One scrubber for every text that leaves the process or is stored.
+
+Anything from a service or a calendar may carry a secret (a service echoing the request's
+``Authorization`` header in an error) or terminal control sequences (an ``.ics`` title with
+an escape sequence). :func:`scrub` masks the one and makes the other visible but harmless;
+log records, command output, stored errors and ``explain`` all go through it.
+"""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "[redacted]"
+
+_SECRET_NAMES = (
+    "access_token", "refresh_token", "id_token", "device_code", "user_code", "client_secret",
+    "client_assertion", "assertion", "password", "passwd", "secret", "api_key", "apikey",
+    "token", "code",
+)  # fmt: skip
+_SECRET_KEYS = "|".join(_SECRET_NAMES)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Authorization: Bearer <token>  /  Basic <credentials>
+    (re.compile(r"\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), rf"\1\2{REDACTED}"),
+    # "refresh_token": "…"  (JSON, Python reprs)
+    (
+        re.compile(rf"""(["'](?:{_SECRET_KEYS})["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2""", re.I),
+        rf"\1\2{REDACTED}\2",
+    ),
+    # refresh_token=…  code=…  (query strings, form bodies, key=value logs)
+    (
+        re.compile(rf"""\b({_SECRET_KEYS})=(?!{re.escape(REDACTED)})[^\s&"',;)}}\]]+""", re.I),
+        rf"\1={REDACTED}",
+    ),
+    # Google's access ("ya29.…") and refresh ("1//…") tokens, wherever they appear.
+    (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), REDACTED),
+    (re.compile(r"(?<![\w/])1//[A-Za-z0-9._-]{10,}"), REDACTED),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every token-like value replaced by ``[redacted]``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_LINE_BREAK = re.compile(r"\r?\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def scrub(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with secrets masked and control characters shown as ``\\xNN``.
+
+    Line feeds (and tabs) are kept only with ``keep_newlines``, for multi-line output;
+    otherwise a line break becomes a space: a one-line message never becomes two.
+    """
+    text = redact(text)
+    if not keep_newlines:
+        text = _LINE_BREAK.sub(" ", text)
+    pattern = _CONTROL if keep_newlines else _CONTROL_OR_NEWLINE
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
