@@ -378,19 +378,35 @@ def _skipped(folder_name: str) -> bool:
 
 
 def _entries(folder: Path) -> list[_Entry]:
-    """Every message file in ``folder``'s ``new/`` and ``cur/``."""
+    """Every message file in ``folder``'s ``new/`` and ``cur/``.
+
+    Only regular files count: a directory, a FIFO or a device there (or a link to one, or
+    to anything outside the folder) is passed over, never opened, so it cannot fail or
+    hang the pass.
+    """
     entries = []
+    inside = folder.resolve()
     for sub in ("new", "cur"):
         directory = folder / sub
         if not directory.is_dir():
             continue
         for path in directory.iterdir():
-            if path.name.startswith("."):
+            if path.name.startswith(".") or not _regular_file(path, inside):
                 continue
             key, _, info = path.name.partition(":")
             flags = info[len("2,") :] if info.startswith("2,") else ""
             entries.append(_Entry(key, path, flags))
     return entries
+
+
+def _regular_file(path: Path, inside: Path) -> bool:
+    """Whether ``path`` is a regular file (a link only to a regular file within ``inside``)."""
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(inside):
+            return False
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _delivery_order(entry: _Entry) -> tuple[int, int, str, str]:

@@ -699,3 +699,17 @@ def test_a_draft_that_cannot_be_written_leaves_nothing_behind(local: LocalHarnes
     with pytest.raises(ProviderError, match="cannot write draft"):
         local.mailbox.create_draft(draft(to=(Address("not an address", "Ivan"),)))
     assert drafts_files(local) == [] and temp_files(local) == []
+
+
+def test_only_regular_files_are_read_from_a_maildir(local: LocalHarness, tmp_path: Path) -> None:
+    since = datetime(2025, 3, 1, tzinfo=UTC)
+    local.deliver(mail("ivan@acme.example", "ada@example.org", since, "<a@acme>"))
+    cur = local.maildir / "cur"
+    (cur / "1741000000.M1P1.dir:2,S").mkdir()  # a directory where a message should be
+    os.mkfifo(cur / "1741000001.M1P1.fifo:2,S")  # reading it would block for ever
+    (cur / "1741000002.M1P1.zero:2,S").symlink_to("/dev/zero")  # endless
+    outside = tmp_path / "elsewhere.eml"
+    outside.write_bytes(bytes(mail("ivan@acme.example", "ada@example.org", since, "<o@x>")))
+    (cur / "1741000003.M1P1.out:2,S").symlink_to(outside)  # leaves the folder
+    found = local.mailbox.messages_with("ivan@acme.example", since)
+    assert [m.message_id for m in found] == ["<a@acme>"]
