@@ -15,6 +15,7 @@ from providers.microsoft.auth import MsalSession
 from providers.microsoft.calendar import GraphCalendar
 from providers.microsoft.graph import GraphHttp
 from providers.microsoft.mail import GraphMailbox
+from providers.microsoft.signin_http import sign_in_session
 
 __all__ = ["GraphCalendar", "GraphMailbox", "MicrosoftConnection", "authorize", "connect"]
 
@@ -26,42 +27,47 @@ class MicrosoftConnection:
     calendar: GraphCalendar
     mailbox: GraphMailbox
     http: GraphHttp
+    sign_in: requests.Session | None = None  # MSAL's, under the same retry policy
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         self.http.close()
+        if self.sign_in is not None:
+            self.sign_in.close()
 
 
 def connect(
     account: MicrosoftAccount, user: UserIdentity, tokens: TokenStore
 ) -> MicrosoftConnection:
     """Open a Microsoft account from its saved sign-in (``AuthorizationNeeded`` if none)."""
-    session = requests.Session()
+    sign_in = sign_in_session()
     try:
-        msal_session = MsalSession(account, tokens, session)
+        msal_session = MsalSession(account, tokens, sign_in)
     except (requests.RequestException, ValueError) as error:
         # MSAL reads the authority's metadata when it starts: the network may be down.
-        session.close()
+        sign_in.close()
         raise TransientError(
             f"cannot reach the Microsoft sign-in service: {str(error).splitlines()[0][:200]}",
             account.name,
         ) from error
     if not msal_session.app.get_accounts():
-        session.close()
+        sign_in.close()
         raise AuthorizationNeeded(
             f"not authorized yet; run `interview-outreach auth {account.name}`", account.name
         )
-    http = GraphHttp(account.name, account.graph_endpoint, msal_session.access_token, session)
+    http = GraphHttp(
+        account.name, account.graph_endpoint, msal_session.access_token, requests.Session()
+    )
     calendar = GraphCalendar(account.name, http, user)
     mailbox = GraphMailbox(account.name, http, msal_session.address)
-    return MicrosoftConnection(calendar, mailbox, http)
+    return MicrosoftConnection(calendar, mailbox, http, sign_in)
 
 
 def authorize(
     account: MicrosoftAccount, tokens: TokenStore, *, browser: bool, say: Callable[[str], None]
 ) -> str:
     """Sign in once (device code, or a browser), learn the address, keep the cache in the keyring."""
-    session = requests.Session()
+    session = sign_in_session()
     try:
         msal_session = MsalSession(account, tokens, session)
         result = (

@@ -147,7 +147,14 @@ class GraphHttp:
         if_match: str | None = None,
     ) -> requests.Response:
         if self._cached_token is None:
-            self._cached_token = self._token(self._force_refresh)
+            try:
+                self._cached_token = self._token(self._force_refresh)
+            except requests.exceptions.RetryError as error:
+                # The sign-in session already retried as the policy allows: not again here.
+                raise TransientError(
+                    "the Microsoft sign-in service stayed busy; the next pass tries again",
+                    self.account,
+                ) from error
             self._force_refresh = False
         headers = {
             "Authorization": f"Bearer {self._cached_token}",

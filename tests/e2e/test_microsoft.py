@@ -297,3 +297,28 @@ def test_a_token_a_service_echoes_back_is_never_stored_nor_printed(
     assert secret not in out + err and "Bearer [redacted]" in out
     for stored in world.root.glob("state.db*"):  # the database and its write-ahead log
         assert secret.encode() not in stored.read_bytes()
+
+
+def test_the_sign_in_service_busy_is_waited_for_then_a_transient_failure(
+    world: MicrosoftWorld,
+) -> None:
+    assert world.run("auth", "work", at=WINDOW_OPENS)[0] == 0
+    world.interview()
+    token_path = world.fake.token_endpoint
+    # A refresh is needed; the sign-in service answers 503 then 429, each with Retry-After.
+    world.fake.expire_access_tokens()
+    world.fake.fail_next(token_path, 503, headers={"Retry-After": "3"}, method="POST")
+    world.fake.fail_next(token_path, 429, headers={"Retry-After": "7"}, method="POST")
+    code, _, err = world.run("once", at=WINDOW_OPENS)
+    assert code == 0, err
+    assert world.waits[:2] == [3.0, 7.0]  # waited as asked, not for real
+    assert len(world.fake.drafts()) == 1
+    # Busy for good: that account fails in one line, never an internal error.
+    world.fake.expire_access_tokens()
+    world.fake.clear_log()
+    world.fake.fail_next(token_path, 503, headers={"Retry-After": "1"}, times=20, method="POST")
+    code, _, err = world.run("once", at=WINDOW_OPENS + timedelta(minutes=5))
+    assert code == 1
+    assert "work: failed: the Microsoft sign-in service stayed busy" in err
+    assert "internal error" not in err and "Traceback" not in err
+    assert world.fake.count(token_path, "POST") == 5  # the policy's attempts, no more
