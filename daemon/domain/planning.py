@@ -458,6 +458,7 @@ class _Planner:
         return planned
 
     def _render(self, record: ActionRecord, reply_to: ActionRecord | None) -> DraftContent | None:
+        self.problem = None
         recipient = self._recipient(record)
         if recipient is None:
             return None
@@ -465,7 +466,6 @@ class _Planner:
         if reply_to is not None:
             subject = _reply_subject(self._outreach_subject())
         context = self._render_context(record.kind, recipient, subject)
-        self.problem = None
         try:
             return self.context.renderer.render(context)
         except TemplateProblem as problem:
