@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.domain.identity import action_message_id
 from daemon.domain.model import (
+    CANCELLING,
     ActionRecord,
     ActionState,
     Address,
@@ -33,7 +34,6 @@ from daemon.domain.model import (
     DraftRef,
     Interview,
     Reason,
-    SkipReason,
 )
 from daemon.domain.planning import (
     AdoptDraft,
@@ -50,8 +50,6 @@ from daemon.errors import DraftChanged
 from daemon.ports import DraftCheck, DraftRemoval, Mailbox
 from daemon.scrub import scrub
 from daemon.store.repository import AuditEntry, Store
-
-_CANCELLING = {SkipReason.CANCELLED.value, SkipReason.DECLINED.value}
 
 
 @dataclass
@@ -289,7 +287,7 @@ class Executor:
 
     def _kept(self, record: ActionRecord, then: ActionRecord) -> ActionRecord:
         """The outcome when the draft to delete turned out to hold the user's changes."""
-        if then.state is ActionState.CANCELLED and then.reason in _CANCELLING:
+        if then.state is ActionState.CANCELLED and then.reason in CANCELLING:
             return replace(
                 then,
                 reason=Reason.EDITED_KEPT.value,

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from daemon.config import Config, LocalAccount
-from daemon.domain.identity import action_message_id
 from daemon.domain.interviews import recognize
 from daemon.domain.mime import normalize_message_id
 from daemon.domain.model import (
+    CANCELLING,
     ActionKind,
     ActionRecord,
     ActionState,
@@ -23,6 +23,7 @@ from daemon.domain.model import (
     DraftRef,
     Interview,
     MailMessage,
+    Reason,
     SkipReason,
     UserIdentity,
 )
@@ -39,7 +40,7 @@ from daemon.domain.rendering import Renderer
 from daemon.domain.replies import ReplyFinding, automatic_marker, find_reply
 from daemon.domain.timing import outreach_window
 from daemon.errors import AuthorizationNeeded, CursorExpired, LeaseLost, ProviderError
-from daemon.executor import ExecutionTally, Executor, recipient_of
+from daemon.executor import ExecutionTally, Executor, message_id_for, recipient_of
 from daemon.leasing import AccountLease, describe_holder
 from daemon.ports import CalendarSource, DraftCheck, Mailbox
 from daemon.scrub import scrub
@@ -294,14 +295,14 @@ def _sync_calendar(
         store.save_account_state(replace(state, calendar_cursor=changes.cursor))
 
 
-_CANCELLING = frozenset({SkipReason.CANCELLED, SkipReason.DECLINED})
-_REPLANNED = frozenset({SkipReason.CANCELLED.value, SkipReason.DECLINED.value, "edited_kept"})
+# The reasons a cancellation ends actions with.
+_REPLANNED: frozenset[str] = frozenset({*CANCELLING, Reason.EDITED_KEPT})
 
 
 def _came_back(before: TrackedInterview, now_seen: Interview) -> bool:
     """Whether a cancelled, declined or removed interview is on again."""
-    was_off = before.gone or before.interview.skip_reason in _CANCELLING
-    return was_off and now_seen.skip_reason not in _CANCELLING
+    was_off = before.gone or before.interview.skip_reason in CANCELLING
+    return was_off and now_seen.skip_reason not in CANCELLING
 
 
 def _replan(store: Store, before: TrackedInterview, now: datetime) -> None:
@@ -486,22 +487,27 @@ def _slots(interview: Interview, context: PlanContext, now: datetime) -> list[Sl
 
 def _look_up(mailbox: Mailbox, interview: Interview, slot: Slot) -> DraftObservation | None:
     """What the mailbox holds under the action's derived Message-ID: a draft, sent mail."""
-    kind, recipient = slot
-    to = recipient or (interview.primary_contact.email if interview.primary_contact else "")
-    if not to:
+    record = ActionRecord(*slot)
+    if not recipient_of(interview, record):
         return None
-    message_id = action_message_id(
-        interview.event.uid, interview.event.instance, kind, to, mailbox.address()
-    )
-    ref = mailbox.find_draft(message_id)
-    if ref is not None:
-        content = mailbox.read_draft(ref)
-        found_hash = content.fingerprint if content is not None else None
-        return DraftObservation(DraftStatus.FOUND, ref=ref, content_hash=found_hash)
+    message_id = message_id_for(interview, record, mailbox.address())
+    found = _found_draft(mailbox, message_id)
+    if found is not None:
+        return found
     sent = mailbox.find_sent(DraftRef("", message_id))
     if sent is not None:
         return DraftObservation(DraftStatus.SENT, sent=sent)
     return None
+
+
+def _found_draft(mailbox: Mailbox, message_id: str) -> DraftObservation | None:
+    """The draft with ``message_id``, with the fingerprint of what it says, if there is one."""
+    ref = mailbox.find_draft(message_id)
+    if ref is None:
+        return None
+    content = mailbox.read_draft(ref)
+    found_hash = content.fingerprint if content is not None else None
+    return DraftObservation(DraftStatus.FOUND, ref=ref, content_hash=found_hash)
 
 
 def _unchanged(
@@ -534,12 +540,7 @@ def _observe_draft(
     siblings: Sequence[ActionRecord] = (),
 ) -> DraftObservation | None:
     if record.state is ActionState.DRAFTING and record.message_id:
-        ref = mailbox.find_draft(record.message_id)
-        if ref is None:
-            return DraftObservation(DraftStatus.MISSING)
-        content = mailbox.read_draft(ref)
-        found_hash = content.fingerprint if content is not None else None
-        return DraftObservation(DraftStatus.FOUND, ref=ref, content_hash=found_hash)
+        return _found_draft(mailbox, record.message_id) or DraftObservation(DraftStatus.MISSING)
     if record.state is not ActionState.DRAFTED or not record.draft_id:
         return None
     ref = record.ref

@@ -122,6 +122,9 @@ class SkipReason(StrEnum):
     USER_IS_INTERVIEWER = "user_is_interviewer"
 
 
+# Skip reasons that cancel every action not yet sent (SPEC section 3).
+CANCELLING: frozenset[SkipReason] = frozenset({SkipReason.CANCELLED, SkipReason.DECLINED})
+
 # Skip reasons under which a thank-you is still drafted (SPEC section 2, last column).
 THANKYOU_DESPITE: frozenset[SkipReason] = frozenset(
     {SkipReason.BRIEF_SCREENING, SkipReason.ALREADY_IN_TOUCH, SkipReason.TOO_LATE}

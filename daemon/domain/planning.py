@@ -14,6 +14,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from daemon.domain.model import (
+    CANCELLING,
     THANKYOU_DESPITE,
     ActionKind,
     ActionRecord,
@@ -170,9 +171,6 @@ def plan(
     outcome = [d.then if isinstance(d, DeleteDraft) else d.record for d in decisions]
     skip, detail = effective_skip(interview, [*records, *outcome])
     return Plan(skip, detail, tuple(decisions))
-
-
-_CANCELLING = {SkipReason.CANCELLED, SkipReason.DECLINED}
 
 
 class _Planner:
@@ -341,7 +339,7 @@ class _Planner:
                 record = self._adopt(
                     adopted(record, observation.ref, fingerprint, edited, self.now)
                 )
-        if self.skip in _CANCELLING:
+        if self.skip in CANCELLING:
             return self._cancel(record, self.skip)
         if record.state is not ActionState.DRAFTED:
             return record
