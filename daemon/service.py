@@ -39,7 +39,13 @@ from daemon.domain.planning import (
 from daemon.domain.rendering import Renderer
 from daemon.domain.replies import ReplyFinding, automatic_marker, find_reply
 from daemon.domain.timing import outreach_window
-from daemon.errors import AuthorizationNeeded, CursorExpired, LeaseLost, ProviderError
+from daemon.errors import (
+    AuthorizationNeeded,
+    CursorExpired,
+    LeaseLost,
+    OutreachError,
+    ProviderError,
+)
 from daemon.executor import ExecutionTally, Executor, message_id_for, recipient_of
 from daemon.leasing import AccountLease, describe_holder
 from daemon.ports import CalendarSource, DraftCheck, Mailbox
@@ -181,6 +187,13 @@ def run_pass(
                     error=account_report.error,
                     needs_auth=isinstance(error, AuthorizationNeeded),
                 )
+            except OutreachError:
+                raise
+            except Exception as error:
+                # A bug tripped by one account's data must not stop the others.
+                log.warning("account %s: unexpected error", account.name, exc_info=True)
+                account_report.error = scrub(f"unexpected error, see the log ({_one_line(error)})")
+                _save_state(store, account, now, error=account_report.error)
     return report
 
 
@@ -267,15 +280,17 @@ def _sync_calendar(
     seen: set[str] = set()
     tracked = {t.interview.id: t for t in store.interviews() if t.interview.account == account.name}
     for event in changes.events:
-        interview = recognize(event, account=account.name, user=user, rules=config.rules)
-        if interview is None:
-            continue
-        if not store.claim_interview(interview, now):
-            continue  # the same invitation in another account: one interview, first one wins
-        seen.add(interview.id)
-        before = tracked.get(interview.id)
-        if before is not None and _came_back(before, interview):
-            _replan(store, before, now)
+        with _one_item(f"event {event.source_id or event.uid!r}", report):
+            interview = recognize(event, account=account.name, user=user, rules=config.rules)
+            if interview is None:
+                continue
+            # Seen before it is claimed: an event that failed below is not taken as removed.
+            seen.add(interview.id)
+            if not store.claim_interview(interview, now):
+                continue  # the same invitation in another account: one interview, first one wins
+            before = tracked.get(interview.id)
+            if before is not None and _came_back(before, interview):
+                _replan(store, before, now)
     by_source = {
         t.interview.event.source_id: t for t in tracked.values() if t.interview.event.source_id
     }
@@ -283,7 +298,7 @@ def _sync_calendar(
         _mark_removed(store, by_source.get(source_id), now)
     # What could not be read proves nothing: with a file skipped as unreadable, an event
     # missing from the listing may be in that file, so nothing is taken as removed.
-    if changes.complete and not changes.problems:
+    if changes.complete and not report.problems:
         for interview_id, item in tracked.items():
             in_window = start <= item.interview.start < end
             if interview_id not in seen and in_window and not item.gone:
@@ -375,24 +390,55 @@ def _act(
         if tracked.actions and all(a.state.final for a in tracked.actions):
             continue
         report.interviews += 1
-        facts = gather_facts(
-            account.mailbox, tracked, user, context, now, changes.threads, claimed, cursor_at
-        )
-        result = plan(tracked.interview, tracked.actions, facts, context, now)
-        for decision in result.decisions:
-            executor.apply(tracked.interview, decision)
-        if (result.skip_reason, result.skip_detail) != (
-            tracked.interview.skip_reason,
-            tracked.interview.skip_detail,
-        ) and result.skip_reason is not None:
-            updated = replace(
-                tracked.interview, skip_reason=result.skip_reason, skip_detail=result.skip_detail
+        with _one_item(f"interview {tracked.interview.id}", report):
+            facts = gather_facts(
+                account.mailbox, tracked, user, context, now, changes.threads, claimed, cursor_at
             )
-            store.save_interview(updated, now)
+            result = plan(tracked.interview, tracked.actions, facts, context, now)
+            for decision in result.decisions:
+                executor.apply(tracked.interview, decision)
+            if (result.skip_reason, result.skip_detail) != (
+                tracked.interview.skip_reason,
+                tracked.interview.skip_detail,
+            ) and result.skip_reason is not None:
+                updated = replace(
+                    tracked.interview,
+                    skip_reason=result.skip_reason,
+                    skip_detail=result.skip_detail,
+                )
+                store.save_interview(updated, now)
     report.tally = executor.tally
     report.blocked = list(executor.blocked)
     report.capped = executor.capped
     return changes.cursor
+
+
+@contextmanager
+def _one_item(what: str, report: AccountReport) -> Iterator[None]:
+    """Run the block for one event or interview; a bug it trips on skips only that item.
+
+    Typed errors (a provider fault, a lost lease, the database) concern the whole account
+    and pass through. Anything else is logged with its traceback and named in the report,
+    and the rest of the account goes on: no input can stop a pass.
+    """
+    try:
+        yield
+    except OutreachError:
+        raise
+    except Exception as error:
+        # The report says it in one line; the traceback is for the log (`run`, --verbose).
+        log.warning(
+            "account %s: %s skipped after an unexpected error", report.name, what, exc_info=True
+        )
+        report.problems.append(
+            scrub(f"{what}: unexpected error, skipped this pass ({_one_line(error)})")
+        )
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    name = type(error).__name__
+    return f"{name}: {text[:200]}" if text else name
 
 
 def _reconciled(executor: Executor, tracked: TrackedInterview) -> TrackedInterview:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from daemon.domain.model import CalendarEvent, Detection, Signal, UserIdentity
+from daemon.domain.limits import MAX_INTERVIEW_PARTICIPANTS
+from daemon.domain.model import CalendarEvent, Detection, ParticipantKind, Signal, UserIdentity
 from daemon.domain.people import (
     employer_domain,
     everyone,
@@ -84,6 +85,11 @@ def detect(event: CalendarEvent, user: UserIdentity) -> Detection:
     """Score ``event`` as a job interview and say why."""
     if event.all_day:
         return Detection(False, 0, (), vetoed_by="an all-day event has no interview time")
+    people = sum(1 for p in everyone(event) if p.kind is not ParticipantKind.RESOURCE)
+    if people > MAX_INTERVIEW_PARTICIPANTS:
+        return Detection(
+            False, 0, (), vetoed_by=f"{people} people are invited: a meeting, not an interview"
+        )
     text = f"{event.title}\n{event.description}"
     for name, pattern in _VETOES:
         match = pattern.search(event.title)

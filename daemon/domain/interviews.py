@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from daemon.domain.detection import detect, no_contact_wording, screen_wording
 from daemon.domain.extraction import extract_company, extract_role
+from daemon.domain.limits import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH
 from daemon.domain.model import (
     CalendarEvent,
     EventStatus,
@@ -21,6 +24,7 @@ def recognize(
     event: CalendarEvent, *, account: str, user: UserIdentity, rules: Rules
 ) -> Interview | None:
     """The interview ``event`` is, or ``None`` when it is not a job interview."""
+    event = bounded(event)
     detection = detect(event, user)
     if not detection.is_interview:
         return None
@@ -39,6 +43,22 @@ def recognize(
         role=role,
         skip_reason=skip,
         skip_detail=detail,
+    )
+
+
+def bounded(event: CalendarEvent) -> CalendarEvent:
+    """``event`` with its free texts cut to the lengths that are read (see limits)."""
+    if (
+        len(event.title) <= MAX_TITLE_LENGTH
+        and len(event.location) <= MAX_TITLE_LENGTH
+        and len(event.description) <= MAX_DESCRIPTION_LENGTH
+    ):
+        return event
+    return replace(
+        event,
+        title=event.title[:MAX_TITLE_LENGTH],
+        location=event.location[:MAX_TITLE_LENGTH],
+        description=event.description[:MAX_DESCRIPTION_LENGTH],
     )
 
 
@@ -74,7 +94,7 @@ def static_skip(
     if wording:
         return SkipReason.EMPLOYER_POLICY, f'the invitation says "{wording}"'
     if not interviewers:
-        return SkipReason.NO_INTERVIEWER_CONTACT, "no person at the employer is on the invitation"
+        return SkipReason.NO_INTERVIEWER_CONTACT, _no_contact_detail(event)
     minutes = event.duration_minutes
     screen = screen_wording(event)
     if minutes <= rules.screening_max_minutes and screen:
@@ -83,6 +103,13 @@ def static_skip(
             f'{minutes} min and worded as a screen ("{screen}")',
         )
     return None, ""
+
+
+def _no_contact_detail(event: CalendarEvent) -> str:
+    if not event.invalid_contacts:
+        return "no person at the employer is on the invitation"
+    rejected = "; ".join(f"{x.email} ({x.reason})" for x in event.invalid_contacts)
+    return f"no person at the employer with a usable address is on the invitation; {rejected}"
 
 
 def _in_domains(domain: str, domains: frozenset[str]) -> bool:

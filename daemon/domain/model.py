@@ -56,6 +56,14 @@ class Participant:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A participant that is not an interviewer, and why."""
+
+    email: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class CalendarEvent:
     """One occurrence of a calendar event as a provider reports it.
 
@@ -81,6 +89,9 @@ class CalendarEvent:
     conference_url: str = ""
     source_id: str = ""  # the provider's own id for the event
     calendar: str = ""
+    # Organizer and attendee entries whose address was rejected where it was read; the
+    # address is shown escaped and shortened, never used.
+    invalid_contacts: tuple[Exclusion, ...] = ()
 
     @property
     def key(self) -> str:
@@ -206,14 +217,6 @@ class Detection:
     score: int
     signals: tuple[Signal, ...]
     vetoed_by: str = ""  # set when a negative pattern (exit interview, podcast, ...) won
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """A participant that is not an interviewer, and why."""
-
-    email: str
-    reason: str
 
 
 @dataclass(frozen=True)

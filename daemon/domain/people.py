@@ -123,7 +123,7 @@ def split_participants(
             interviewers.append(person)
         else:
             excluded.append(Exclusion(person.email, reason))
-    return tuple(interviewers), tuple(excluded)
+    return tuple(interviewers), (*excluded, *event.invalid_contacts)
 
 
 def primary_contact(

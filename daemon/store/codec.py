@@ -49,7 +49,7 @@ def interview_to_json(interview: Interview) -> str:
             "vetoed_by": interview.detection.vetoed_by,
         },
         "interviewers": [_participant_out(p) for p in interview.interviewers],
-        "excluded": [{"email": x.email, "reason": x.reason} for x in interview.excluded],
+        "excluded": [_exclusion_out(x) for x in interview.excluded],
         "primary_contact": (
             None
             if interview.primary_contact is None
@@ -94,9 +94,7 @@ def interview_from_json(text: str) -> Interview:
                 vetoed_by=str(detection.get("vetoed_by", "")),
             ),
             interviewers=tuple(_participant_in(p) for p in data["interviewers"]),
-            excluded=tuple(
-                Exclusion(email=str(x["email"]), reason=str(x["reason"])) for x in data["excluded"]
-            ),
+            excluded=tuple(_exclusion_in(x) for x in data["excluded"]),
             primary_contact=None if primary is None else _participant_in(primary),
             company=str(data["company"]),
             role=str(data["role"]),
@@ -160,6 +158,14 @@ def _participant_in(data: JsonObject) -> Participant:
     )
 
 
+def _exclusion_out(x: Exclusion) -> JsonObject:
+    return {"email": x.email, "reason": x.reason}
+
+
+def _exclusion_in(data: JsonObject) -> Exclusion:
+    return Exclusion(email=str(data["email"]), reason=str(data["reason"]))
+
+
 def _event_out(e: CalendarEvent) -> JsonObject:
     return {
         "uid": e.uid,
@@ -178,6 +184,7 @@ def _event_out(e: CalendarEvent) -> JsonObject:
         "conference_url": e.conference_url,
         "source_id": e.source_id,
         "calendar": e.calendar,
+        "invalid_contacts": [_exclusion_out(x) for x in e.invalid_contacts],
     }
 
 
@@ -200,4 +207,5 @@ def _event_in(data: JsonObject) -> CalendarEvent:
         conference_url=str(data.get("conference_url", "")),
         source_id=str(data.get("source_id", "")),
         calendar=str(data.get("calendar", "")),
+        invalid_contacts=tuple(_exclusion_in(x) for x in data.get("invalid_contacts", ())),
     )

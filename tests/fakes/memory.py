@@ -12,13 +12,21 @@ import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
+from daemon.domain.addresses import Contacts, attendee_entries
 from daemon.domain.mime import (
     draft_bytes,
     normalize_message_id,
     parse_draft_content,
     to_mail_message,
 )
-from daemon.domain.model import CalendarEvent, DraftContent, DraftMessage, DraftRef, MailMessage
+from daemon.domain.model import (
+    CalendarEvent,
+    DraftContent,
+    DraftMessage,
+    DraftRef,
+    MailMessage,
+    Participant,
+)
 from daemon.errors import DraftChanged, ProviderError
 from daemon.ports import CalendarChanges, DraftCheck, DraftRemoval, MailChanges
 
@@ -59,7 +67,31 @@ class MemoryCalendar:
         source_id = event.source_id or (
             f"{event.uid}/{event.instance}" if event.instance else event.uid
         )
-        return dataclasses.replace(event, source_id=source_id, calendar=event.calendar or self.name)
+        return dataclasses.replace(
+            _checked(event), source_id=source_id, calendar=event.calendar or self.name
+        )
+
+
+def _checked(event: CalendarEvent) -> CalendarEvent:
+    """``event`` with its participants read as every provider reads them (addresses checked)."""
+    contacts = Contacts()
+
+    def read(person: Participant | None) -> Participant | None:
+        if person is None:
+            return None
+        return contacts.person(
+            person.email,
+            person.name,
+            kind=person.kind,
+            required=person.required,
+            response=person.response,
+        )
+
+    organizer = read(event.organizer)
+    attendees = tuple(p for p in map(read, attendee_entries(list(event.attendees))) if p)
+    return dataclasses.replace(
+        event, organizer=organizer, attendees=attendees, invalid_contacts=tuple(contacts.invalid)
+    )
 
 
 class MemoryMailbox:
