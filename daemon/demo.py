@@ -18,7 +18,9 @@ from daemon.accounts import open_accounts
 from daemon.config import load_config, system_timezone
 from daemon.domain.timing import local_time
 from daemon.errors import UserError
+from daemon.private_files import private_dir, write_private
 from daemon.report import status_table
+from daemon.scrub import scrub
 from daemon.service import run_pass
 from daemon.store.repository import Store
 
@@ -96,7 +98,7 @@ def run_demo(directory: Path | None, clock: Callable[[], datetime]) -> int:
     count = sum(1 for _ in (drafts / "cur").iterdir())
     created = sum(a.tally.created for a in report.accounts)
     print(f"Demo built in {root}\n")
-    print(table)
+    print(scrub(table, keep_newlines=True))
     print(
         f"\n{created} draft(s) prepared; {count} in {drafts} — a Maildir folder, readable with "
         f"any Maildir client, e.g.  mutt -f {drafts}\nNothing was sent.\n"
@@ -104,7 +106,7 @@ def run_demo(directory: Path | None, clock: Callable[[], datetime]) -> int:
     )
     for account in report.accounts:
         if account.error:
-            print(f"{account.name}: failed: {account.error}", file=sys.stderr)
+            print(f"{account.name}: failed: {scrub(account.error)}", file=sys.stderr)
             return 1
     return 0
 
@@ -124,21 +126,21 @@ def _prepare(root: Path) -> None:
                 f"{root} exists and is not an earlier demo; choose an empty folder with --dir"
             )
         shutil.rmtree(root)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / MARKER).write_text("made by `interview-outreach demo`; safe to delete\n")
+    private_dir(root)
+    write_private(root / MARKER, "made by `interview-outreach demo`; safe to delete\n")
 
 
 def _write_sample(root: Path, tz: ZoneInfo, now: datetime) -> Path:
-    calendar = root / "calendar"
-    calendar.mkdir()
+    calendar = private_dir(root / "calendar")
     for folder in ("cur", "new", "tmp"):
-        (root / "mail" / folder).mkdir(parents=True, exist_ok=True)
+        private_dir(root / "mail" / folder)
     today = now.astimezone(tz).date()
     for sample in SAMPLES:
         start = local_time(today + timedelta(days=sample.day_offset), time(*sample.at), tz)
-        (calendar / f"{sample.slug}.ics").write_bytes(_ics(sample, start, now))
+        write_private(calendar / f"{sample.slug}.ics", _ics(sample, start, now))
     config_path = root / "config.toml"
-    config_path.write_text(
+    write_private(
+        config_path,
         f"""# Made by `interview-outreach demo`. See config.example.toml for every key.
 [profile]
 name = "{USER_NAME}"
@@ -155,7 +157,6 @@ address = "{USER_ADDRESS}"
 calendar = "calendar"
 maildir = "mail"
 """,
-        encoding="utf-8",
     )
     return config_path
 

@@ -4,23 +4,35 @@ Under systemd (``$JOURNAL_STREAM`` names our stderr) each line starts with a ``<
 priority prefix, which journald turns into the entry's priority, and carries no timestamp
 (journald adds its own). Elsewhere lines carry the local time.
 
-:class:`RedactingFilter` is defence in depth: no code logs a token on purpose, but an
-exception text or a URL from a library might carry one, so tokens, ``Bearer`` values,
-``refresh_token``/``access_token``/``client_secret``/``code=`` values are masked before any
-handler sees the record.
+:class:`RedactingFilter` applies :func:`~daemon.scrub.scrub` to every record before any
+handler sees it: no code logs a token on purpose, but an exception text or a URL from a
+library might carry one, and a calendar title or a service's error may carry terminal
+escape sequences or line breaks meant to forge a log line.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
-from collections.abc import Mapping
-from typing import TextIO
+import traceback
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import TextIO, TypeAlias
 
-from daemon.scrub import REDACTED, redact
+from daemon.scrub import REDACTED, redact, scrub
 
-__all__ = ["REDACTED", "RedactingFilter", "redact", "setup_logging", "syslog_priority"]
+__all__ = [
+    "REDACTED",
+    "RedactingFilter",
+    "exception_text",
+    "redact",
+    "setup_logging",
+    "syslog_priority",
+]
+
+ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType | None]
 
 # Python's levels as syslog priorities (sd-daemon(3)): what journald reads from "<N>".
 _SYSLOG_PRIORITY = (
@@ -33,22 +45,71 @@ _DEBUG_PRIORITY = 7
 
 
 class RedactingFilter(logging.Filter):
-    """Masks secrets in a record's message, exception and stack text; never drops a record."""
+    """Scrubs a record's message, exception and stack text in place; never drops a record.
+
+    The message (after its ``%s`` arguments are put in) becomes one line with secrets
+    masked and control characters shown as ``\\xNN``. A traceback keeps its lines, which
+    the formatter writes, but each exception's own message in it is scrubbed to one line.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite ``record`` in place with its secrets masked."""
+        """Rewrite ``record`` in place with its secrets masked and control characters shown."""
         try:
             message = record.getMessage()
         except (TypeError, ValueError):  # a malformed call: keep what can be shown
             message = f"{record.msg} {record.args}"
-        record.msg, record.args = redact(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+        record.msg, record.args = scrub(message), None
+        exc_info = record.exc_info
+        if exc_info and exc_info[0] is not None and exc_info[1] is not None:
+            # Computed afresh: a text another handler cached may not have been scrubbed.
+            record.exc_text = exception_text((exc_info[0], exc_info[1], exc_info[2]))
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text, keep_newlines=True)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = scrub(record.stack_info, keep_newlines=True)
         return True
+
+
+def exception_text(exc_info: ExcInfo) -> str:
+    """The traceback logging would show, scrubbed: each exception's message on one line.
+
+    A service may echo a token (or a line break and a fake log line) in an error message;
+    the traceback's other lines are the program's own and keep their line breaks.
+    """
+    text = logging.Formatter().formatException(exc_info)
+    messages = ["".join(traceback.format_exception_only(type(e), e)) for e in _chain(exc_info[1])]
+    # The longest first: one message may begin like another.
+    for message in sorted(messages, key=len, reverse=True):
+        text = _one_line(text, message.splitlines())
+    return scrub(text, keep_newlines=True)
+
+
+def _one_line(text: str, lines: list[str]) -> str:
+    """``text`` with the message of ``lines`` (wherever it is shown) scrubbed to one line."""
+    if not lines:
+        return text
+    # Inside an exception group every line after the first carries a "    | " margin.
+    shown = re.escape(lines[0]) + "".join(rf"\n[ |]*{re.escape(line)}" for line in lines[1:])
+    replacement = scrub("\n".join(lines))
+    return re.sub(shown, lambda _match: replacement, text)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every exception a traceback of it shows (causes, contexts, groups)."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if current.__cause__ is not None:
+            pending.append(current.__cause__)
+        if current.__context__ is not None and not current.__suppress_context__:
+            pending.append(current.__context__)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
 
 
 def syslog_priority(levelno: int) -> int:

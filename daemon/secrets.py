@@ -8,10 +8,8 @@ machines where no keyring works (a headless server). It is never chosen silently
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,6 +17,7 @@ import keyring
 import keyring.errors
 
 from daemon.errors import UserError
+from daemon.private_files import private_dir, write_private
 
 if TYPE_CHECKING:
     from daemon.config import Config
@@ -153,9 +152,9 @@ class TokenStore:
 class FileSecrets:
     """Secrets in one JSON file readable by its owner only — unencrypted, by explicit opt-in.
 
-    The folder is created with mode 0700 and the file written atomically (a temporary file
-    with mode 0600 in the same folder, then renamed over it), so a crash never leaves half
-    a file and no other user can ever read it, not even for a moment.
+    Missing folders are created with mode 0700 and the file written atomically (a temporary
+    file of mode 0600 in the same folder, then renamed over it, whatever the umask), so a
+    crash never leaves half a file and no other user can ever read it, not even for a moment.
     """
 
     def __init__(self, path: Path) -> None:
@@ -210,19 +209,8 @@ class FileSecrets:
         return {str(k): dict(v) for k, v in data.items() if isinstance(v, dict)}
 
     def _write(self, data: dict[str, dict[str, str]]) -> None:
-        folder = self.path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".tokens-", dir=folder)  # mode 0600
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-                json.dump(data, stream, indent=1, sort_keys=True)
-                stream.flush()
-                os.fsync(stream.fileno())
-            Path(temporary).replace(self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(temporary).unlink()
-            raise
+        private_dir(self.path.parent)
+        write_private(self.path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def keyring_problem() -> tuple[str, str] | None:

@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from daemon.private_files import private_dir, write_private
+
 UNIT_NAME = "interview-outreach.service"
 SCRIPT_NAME = "interview-outreach"
 WATCHDOG_SECONDS = 120
@@ -143,15 +145,17 @@ def installed_command(argv0: str | None = None, executable: str | None = None) -
 
 
 def install(config: Path | None, env: Mapping[str, str] | None = None) -> InstallResult:
-    """Write the user unit (atomically; replacing an earlier one) for this installation."""
+    """Write the user unit (atomically, mode 0600; replacing an earlier one) for this installation.
+
+    Folders missing on the way are created with mode 0700.
+    """
     path = unit_path(env)
     command = exec_start(installed_command(), config.absolute() if config else None)
     text = render_unit(command)
     replaced = path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    # Private like every file the product writes (0600): the user manager reads it as the user.
+    private_dir(path.parent)
+    write_private(path, text)
     return InstallResult(path=path, exec_start=command, replaced=replaced)
 
 

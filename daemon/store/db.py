@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from daemon.errors import StorageError
+from daemon.private_files import create_private, private_dir, restrict
 
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 """The Alembic script folder shipped inside the package."""
@@ -32,6 +33,9 @@ SQLITE_IMMEDIATE = "interview_outreach_sqlite_immediate"
 MIGRATION_LOCK = 0x696F_6D69  # any constant; names the migration lock on PostgreSQL
 
 BUSY_TIMEOUT_MS = 30000  # many processes may share one file; writes are short
+
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+"""What SQLite keeps next to a database file ``state.db``: ``state.db-wal`` and so on."""
 
 
 def open_engine(url: str) -> Engine:
@@ -126,15 +130,11 @@ def _prepare_sqlite_file(parsed: URL, shown: str) -> None:
     path = Path(database)
     folder = path.parent
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not folder.is_dir():
-            raise NotADirectoryError(f"{folder} is not a folder")
+        private_dir(folder)
         if not os.access(folder, os.W_OK | os.X_OK):
             raise PermissionError(f"folder {folder} is not writable")
-        # Interviewers' names and addresses are private: no one else may read the file
-        # (SQLite gives its -wal and -shm files the same permissions).
-        if not path.exists():
-            path.touch(mode=0o600, exist_ok=True)
+        # Interviewers' names and addresses are private: no one else may read the file.
+        create_private(path)
     except OSError as exc:
         reason = exc.strerror if exc.strerror and exc.filename else str(exc)
         target = f": {exc.filename}" if exc.filename else ""
@@ -142,6 +142,16 @@ def _prepare_sqlite_file(parsed: URL, shown: str) -> None:
             f"cannot create database {shown}: {reason}{target} "
             "(make the folder writable or set another storage url)"
         ) from exc
+    # SQLite gives the -wal, -shm and -journal files it creates the database file's
+    # permissions; an older file, or side files left by a crash, keep their own.
+    for file in (path, *(path.with_name(path.name + side) for side in SQLITE_SIDE_FILES)):
+        try:
+            restrict(file)
+        except OSError as exc:
+            raise StorageError(
+                f"database {shown}: {file} can be read by other users and cannot be made "
+                f"private ({exc.strerror or exc}); run: chmod 600 {file}"
+            ) from exc
 
 
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
