@@ -3,7 +3,10 @@
 The cursor is JSON holding one sync token per configured calendar and the end of the
 window listed so far. Incremental answers bring deleted events as ``{"id", "status":
 "cancelled"}``: those are reported in ``removed`` by event id. An expired token (410)
-raises ``CursorExpired``.
+raises ``CursorExpired``. A listing that fails partway raises: none of it is reported and
+the cursor stays where it was. An event that cannot be read is skipped and named in
+``problems`` (so the listing proves no removal); one without start or end that is not
+``cancelled`` is such an event, never a deletion.
 
 A sync token reports only events that change. The window slides forward with time, so an
 unchanged event that was beyond the end of the window at the full sync would never be
@@ -16,9 +19,11 @@ changes a sync token brings, those events may lie outside the requested window.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from daemon.domain.addresses import Contacts, attendee_entries
 from daemon.domain.mime import single_line
 from daemon.domain.model import (
     CalendarEvent,
@@ -32,6 +37,8 @@ from daemon.domain.model import (
 from daemon.errors import CursorExpired
 from daemon.ports import CalendarChanges
 from providers.google.http import Gone, GoogleHttp
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 250
 SLICE_AHEAD = timedelta(days=1)
@@ -91,7 +98,10 @@ class GoogleCalendar:
                 event_id = str(item.get("id", ""))
                 try:
                     event = self._event(item, calendar_id)
-                except (KeyError, TypeError, ValueError) as error:
+                except (KeyError, TypeError, ValueError, AttributeError) as error:
+                    # One unreadable event must not hide the others; the problem it leaves
+                    # makes this listing prove no removal.
+                    log.warning("calendar %s: event %s skipped: %r", calendar_id, event_id, error)
                     problems.append(single_line(f"{calendar_id}: event {event_id}: {error!r}"))
                     continue
                 if event is None:
@@ -127,12 +137,17 @@ class GoogleCalendar:
         """The core's view of an event resource; ``None`` for a deletion stub."""
         start, end = item.get("start"), item.get("end")
         if not isinstance(start, dict) or not isinstance(end, dict):
-            return None  # deleted events arrive as {"id", "status": "cancelled"}
+            if item.get("status") == "cancelled":
+                return None  # deleted events arrive as {"id", "status": "cancelled"}
+            raise ValueError("an event without start or end")  # not a deletion: malformed
         tz = self._user.timezone
         all_day = "date" in start and "dateTime" not in start
         begins, ends = _when(start, tz), _when(end, tz)
-        organizer = _person(item.get("organizer"), organizer=True)
-        attendees = tuple(p for p in (_person(a) for a in item.get("attendees", [])) if p)
+        contacts = Contacts()
+        organizer = _person(contacts, item.get("organizer"), organizer=True)
+        attendees = tuple(
+            p for p in (_person(contacts, a) for a in attendee_entries(item.get("attendees"))) if p
+        )
         user_is_organizer = bool((item.get("organizer") or {}).get("self")) or (
             organizer is not None and organizer.email in self._user.addresses
         )
@@ -158,6 +173,7 @@ class GoogleCalendar:
             conference_url=_conference_url(item),
             source_id=str(item.get("id", "")),
             calendar=calendar_id,
+            invalid_contacts=tuple(contacts.invalid),
         )
 
     def _own_response(self, item: dict[str, Any]) -> Response:
@@ -207,7 +223,7 @@ def _original(value: dict[str, Any], tz: Any) -> date | datetime:
     return date.fromisoformat(str(value["date"]))
 
 
-def _person(value: Any, *, organizer: bool = False) -> Participant | None:
+def _person(contacts: Contacts, value: Any, *, organizer: bool = False) -> Participant | None:
     """An attendee, or the organizer (who attends, as in iCalendar: accepted, required)."""
     if not isinstance(value, dict) or not value.get("email"):
         return None
@@ -221,9 +237,9 @@ def _person(value: Any, *, organizer: bool = False) -> Participant | None:
         if group
         else ParticipantKind.PERSON
     )
-    return Participant(
-        email=email,
-        name=str(value.get("displayName", "")),
+    return contacts.person(
+        email,
+        str(value.get("displayName") or ""),
         kind=kind,
         required=organizer or not value.get("optional"),
         response=Response.ACCEPTED

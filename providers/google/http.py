@@ -5,6 +5,10 @@
 * 429, 5xx and 403 rate-limit answers are retried with exponential backoff and jitter,
   honouring ``Retry-After``; network faults likewise;
 * a revoked or expired grant becomes ``AuthorizationNeeded``;
+* token refreshes (google-auth's, before a request whose token expired and after a 401) go
+  through a ``requests`` session under the same policy (:mod:`providers.retry_session`):
+  a busy token endpoint is waited out as asked, and one that stays busy ends the request
+  with ``TransientError``;
 * refreshed tokens are handed to ``on_refresh`` at once (to be saved in the keyring).
 """
 
@@ -18,19 +22,25 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import google.auth.transport.requests
 import google_auth_httplib2
 import httplib2
+import requests
 from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from daemon.errors import AuthorizationNeeded, ProviderError, TransientError
+from providers.retry_session import RETRIED_STATUSES, retry_session
 
 TIMEOUT_SECONDS = 30
 MAX_ATTEMPTS = 5
 MAX_WAIT_SECONDS = 60.0
 _RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"}
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+# google-auth retries a token request answered 408 by itself, sleeping for real: the
+# session retries it first, so google-auth never sees one.
+_TOKEN_RETRY_STATUSES = RETRIED_STATUSES | {408}
 
 
 class NotFound(ProviderError):
@@ -74,8 +84,15 @@ class GoogleHttp:
         """This thread's authorized connection (created on first use)."""
         http = getattr(self._local, "http", None)
         if http is None:
-            http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=new_http())
+            session = retry_session(
+                attempts=MAX_ATTEMPTS,
+                max_wait=MAX_WAIT_SECONDS,
+                pause=self._sleep,
+                statuses=_TOKEN_RETRY_STATUSES,
+            )
+            http = _AuthorizedHttp(self.credentials, new_http(), _TokenRequest(session))
             self._local.http = http
+            self._local.session = session
         return http
 
     def close(self) -> None:
@@ -85,6 +102,10 @@ class GoogleHttp:
             for connection in http.http.connections.values():
                 connection.close()
             self._local.http = None
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+            self._local.session = None
 
     def execute(
         self,
@@ -113,10 +134,21 @@ class GoogleHttp:
                 if wait is None:
                     raise self._mapped(error) from error
             except RefreshError as error:
+                if getattr(error, "retryable", False):  # google-auth's verdict: busy, not refused
+                    raise TransientError(_BUSY_SIGN_IN, self.account) from error
                 raise AuthorizationNeeded(
                     _refresh_message(self.account, error), self.account
                 ) from error
-            except (TimeoutError, TransportError, httplib2.HttpLib2Error, OSError) as error:
+            except TransportError as error:
+                if isinstance(error.__cause__, requests.exceptions.RetryError):
+                    # The refresh's session already retried as the policy allows: not again.
+                    raise TransientError(_BUSY_SIGN_IN, self.account) from error
+                if attempt == MAX_ATTEMPTS:
+                    raise TransientError(
+                        f"cannot reach Google's sign-in service: {_short(error)}", self.account
+                    ) from error
+                wait = self._backoff(attempt)
+            except (TimeoutError, httplib2.HttpLib2Error, OSError) as error:
                 if attempt == MAX_ATTEMPTS:
                     raise TransientError(
                         f"cannot reach Google: {_short(error)}", self.account
@@ -164,6 +196,44 @@ class GoogleHttp:
             return ProviderError(f"Google refused access ({text}); run `interview-outreach auth {self.account}` "
                                  "and grant every permission asked for", self.account)  # fmt: skip
         return ProviderError(f"Google answered {status}: {text}", self.account)
+
+
+_BUSY_SIGN_IN = "the Google sign-in service stayed busy; the next pass tries again"
+
+
+class _TokenRequest(google.auth.transport.requests.Request):
+    """google-auth's ``requests`` transport with this module's timeout on token requests."""
+
+    def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Any = None,
+        timeout: float | None = TIMEOUT_SECONDS,
+        **kwargs: Any,
+    ) -> Any:
+        """Send one request (google-auth gives no timeout of its own: ours applies)."""
+        return super().__call__(url, method, body, headers, timeout, **kwargs)
+
+
+class _AuthorizedHttp(google_auth_httplib2.AuthorizedHttp):  # type: ignore[misc]
+    """``AuthorizedHttp`` whose credential refreshes go through ``refresh_request``.
+
+    Upstream refreshes through a bare httplib2 request: a 503 or 429 from the token endpoint
+    would be retried inside google-auth with real sleeps and without ``Retry-After``, then
+    surface as a ``RefreshError`` that reads like a revoked grant.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        http: httplib2.Http,
+        refresh_request: google.auth.transport.requests.Request,
+    ) -> None:
+        super().__init__(credentials, http=http)
+        # Used for both refreshes: before a request with an expired token, and after a 401.
+        self._request = refresh_request
 
 
 def pause(seconds: float) -> None:

@@ -1,17 +1,22 @@
 """Microsoft Graph calendar as a ``CalendarSource``: ``/me/calendarView/delta`` over a window.
 
 The first call carries the window; after that the delta link is the cursor and is
-followed exactly as given. Removed events come as ``{"id", "@removed"}``.
+followed exactly as given. Removed events come as ``{"id", "@removed"}``. A round that
+fails partway raises: none of it is reported and the delta link stays where it was. An
+event that cannot be read is skipped and named in ``problems`` (so the round proves no
+removal).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import html
+import logging
 import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from daemon.domain.addresses import Contacts, attendee_entries
+from daemon.domain.mime import single_line
 from daemon.domain.model import (
     CalendarEvent,
     EventStatus,
@@ -24,6 +29,8 @@ from daemon.domain.model import (
 from daemon.errors import CursorExpired
 from daemon.ports import CalendarChanges
 from providers.microsoft.graph import GraphHttp, SyncStateGone
+
+log = logging.getLogger(__name__)
 
 _RESPONSES = {
     "accepted": Response.ACCEPTED,
@@ -49,6 +56,7 @@ class GraphCalendar:
         """Every event in the window (no cursor), else what changed since the delta link."""
         events: list[CalendarEvent] = []
         removed: list[str] = []
+        problems: list[str] = []
         if cursor:
             url, params = cursor, None
         else:
@@ -64,8 +72,15 @@ class GraphCalendar:
                     continue
                 if "@removed" in item:
                     removed.append(str(item.get("id", "")))
-                else:
+                    continue
+                try:
                     events.append(self._event(item))
+                except (KeyError, TypeError, ValueError, AttributeError) as error:
+                    # One unreadable event must not hide the others; the problem it leaves
+                    # makes this listing prove no removal.
+                    event_id = str(item.get("id", ""))
+                    log.warning("calendar: event %s skipped: %r", event_id, error)
+                    problems.append(single_line(f"calendar: event {event_id}: {error!r}"))
             if page.get("@odata.nextLink"):
                 url, params = str(page["@odata.nextLink"]), None
                 continue
@@ -75,16 +90,26 @@ class GraphCalendar:
                 complete=cursor is None,
                 removed=tuple(r for r in removed if r),
                 cursor=str(delta) if delta else cursor,
+                problems=tuple(problems),
             )
 
     def _event(self, item: dict[str, Any]) -> CalendarEvent:
         tz = self._user.timezone
         all_day = bool(item.get("isAllDay"))
         start, end = _when(item.get("start"), all_day, tz), _when(item.get("end"), all_day, tz)
-        organizer = _person((item.get("organizer") or {}).get("emailAddress"), required=True)
-        if organizer is not None:  # the organizer counts as accepted, as in iCalendar
-            organizer = dataclasses.replace(organizer, response=Response.ACCEPTED)
-        attendees = tuple(p for p in (_attendee(a) for a in item.get("attendees", [])) if p)
+        contacts = Contacts()
+        # The organizer counts as accepted, as in iCalendar.
+        organizer = _person(
+            contacts,
+            (item.get("organizer") or {}).get("emailAddress"),
+            required=True,
+            response=Response.ACCEPTED,
+        )
+        attendees = tuple(
+            p
+            for p in (_attendee(contacts, a) for a in attendee_entries(item.get("attendees")))
+            if p
+        )
         is_organizer = bool(item.get("isOrganizer"))
         response = str((item.get("responseStatus") or {}).get("response", "none")).lower()
         original = item.get("originalStart")
@@ -110,6 +135,7 @@ class GraphCalendar:
             conference_url=str((item.get("onlineMeeting") or {}).get("joinUrl") or ""),
             source_id=str(item.get("id", "")),
             calendar="calendar",
+            invalid_contacts=tuple(contacts.invalid),
         )
 
 
@@ -135,7 +161,9 @@ def _iso(at: datetime) -> str:
 
 def _when(value: Any, all_day: bool, tz: Any) -> datetime:
     """Graph's {dateTime, timeZone}; all-day events are dates in the user's zone."""
-    raw = str((value or {}).get("dateTime", "1970-01-01T00:00:00"))
+    if not isinstance(value, dict) or not value.get("dateTime"):
+        raise ValueError("an event time without dateTime")  # never a made-up moment
+    raw = str(value["dateTime"])
     if all_day:
         day = date.fromisoformat(raw[:10])
         return datetime(day.year, day.month, day.day, tzinfo=tz)
@@ -143,7 +171,7 @@ def _when(value: Any, all_day: bool, tz: Any) -> datetime:
     trimmed = re.sub(r"(\.\d{6})\d+", r"\1", raw)
     parsed = datetime.fromisoformat(trimmed.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        zone = str((value or {}).get("timeZone") or "UTC")
+        zone = str(value.get("timeZone") or "UTC")
         parsed = (
             parsed.replace(tzinfo=UTC)
             if zone.upper() in {"UTC", "ETC/UTC"}
@@ -152,29 +180,36 @@ def _when(value: Any, all_day: bool, tz: Any) -> datetime:
     return parsed
 
 
-def _person(address: Any, *, required: bool) -> Participant | None:
+def _person(
+    contacts: Contacts,
+    address: Any,
+    *,
+    required: bool,
+    kind: ParticipantKind = ParticipantKind.PERSON,
+    response: Response = Response.NEEDS_ACTION,
+) -> Participant | None:
     if not isinstance(address, dict) or not address.get("address"):
         return None
-    return Participant(
-        email=str(address["address"]).lower(),
-        name=str(address.get("name") or ""),
+    return contacts.person(
+        str(address["address"]),
+        str(address.get("name") or ""),
+        kind=kind,
         required=required,
+        response=response,
     )
 
 
-def _attendee(value: Any) -> Participant | None:
+def _attendee(contacts: Contacts, value: Any) -> Participant | None:
     if not isinstance(value, dict):
         return None
-    person = _person(value.get("emailAddress"), required=value.get("type") != "optional")
-    if person is None:
-        return None
-    kind = ParticipantKind.RESOURCE if value.get("type") == "resource" else ParticipantKind.PERSON
     response = str((value.get("status") or {}).get("response", "none")).lower()
-    return Participant(
-        email=person.email,
-        name=person.name,
-        kind=kind,
-        required=person.required,
+    return _person(
+        contacts,
+        value.get("emailAddress"),
+        required=value.get("type") != "optional",
+        kind=ParticipantKind.RESOURCE
+        if value.get("type") == "resource"
+        else ParticipantKind.PERSON,
         response=_RESPONSES.get(response, Response.NEEDS_ACTION),
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -118,21 +119,32 @@ api_endpoint = "{fake.root}"
         return self.fake.drafts()
 
 
+@contextmanager
+def google_world(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[GoogleWorld]:
+    """A ``GoogleWorld`` in ``root`` with its fake Google running (other tests' fixtures)."""
+    clock = Clock(WINDOW_OPENS - timedelta(days=1))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        with FakeGoogle(user_email=USER, time_zone="Europe/London", clock=clock) as fake:
+            fake.trust(monkeypatch)
+            world = GoogleWorld(root, fake, clock, capsys)
+            monkeypatch.setattr(google_http, "pause", world.waits.append)
+            _act_as_browser(monkeypatch)
+            yield world
+            assert fake.forbidden_calls == [], "the product called a send endpoint"
+    finally:
+        keyring.set_keyring(previous)
+
+
 @pytest.fixture
 def world(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[GoogleWorld]:
-    clock = Clock(WINDOW_OPENS - timedelta(days=1))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    with FakeGoogle(user_email=USER, time_zone="Europe/London", clock=clock) as fake:
-        fake.trust(monkeypatch)
-        world = GoogleWorld(tmp_path, fake, clock, capsys)
-        monkeypatch.setattr(google_http, "pause", world.waits.append)
-        _act_as_browser(monkeypatch)
+    with google_world(tmp_path, monkeypatch, capsys) as world:
         yield world
-        assert fake.forbidden_calls == [], "the product called a send endpoint"
-    keyring.set_keyring(previous)
 
 
 def _act_as_browser(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import webbrowser
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,15 +71,17 @@ graph_endpoint = "{fake.graph_endpoint}"
         (item,) = json.loads(out)["interviews"]
         return item  # type: ignore[no-any-return]
 
-    def interview(self, event_id: str = "evt1", cancelled: bool = False) -> None:
+    def interview(
+        self, event_id: str = "evt1", cancelled: bool = False, start: datetime = START
+    ) -> None:
         self.fake.put_event(
             {
                 "id": event_id,
                 "iCalUId": f"{event_id}@acme.com",
                 "subject": "Acme – Technical interview (Senior Backend Engineer)",
                 "body": {"contentType": "html", "content": "<p>Interview for the <b>Senior Backend Engineer</b> position at Acme.</p>"},
-                "start": {"dateTime": START.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
-                "end": {"dateTime": (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+                "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+                "end": {"dateTime": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
                 "isCancelled": cancelled,
                 "isOrganizer": False,
                 "responseStatus": {"response": "accepted"},
@@ -93,32 +96,43 @@ graph_endpoint = "{fake.graph_endpoint}"
         )  # fmt: skip
 
 
+@contextmanager
+def microsoft_world(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[MicrosoftWorld]:
+    """A ``MicrosoftWorld`` in ``root`` with its fake running (other tests' fixtures)."""
+    clock = Clock(WINDOW_OPENS - timedelta(days=1))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        with FakeMicrosoft(user_email=USER, display_name="Ada Lovelace", clock=clock) as fake:
+            fake.trust(monkeypatch)
+            world = MicrosoftWorld(root, fake, clock, capsys)
+            monkeypatch.setattr(graph_module, "pause", world.waits.append)
+            original = msal.PublicClientApplication.initiate_device_flow
+
+            def initiate_and_complete(
+                self: msal.PublicClientApplication, *args: Any, **kwargs: Any
+            ) -> Any:
+                flow = original(self, *args, **kwargs)
+                fake.complete_device_flow(flow["user_code"])  # the user enters the code at once
+                return flow
+
+            monkeypatch.setattr(
+                msal.PublicClientApplication, "initiate_device_flow", initiate_and_complete
+            )
+            yield world
+            assert fake.forbidden_calls == [], "the product called a send endpoint"
+    finally:
+        keyring.set_keyring(previous)
+
+
 @pytest.fixture
 def world(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[MicrosoftWorld]:
-    clock = Clock(WINDOW_OPENS - timedelta(days=1))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    with FakeMicrosoft(user_email=USER, display_name="Ada Lovelace", clock=clock) as fake:
-        fake.trust(monkeypatch)
-        world = MicrosoftWorld(tmp_path, fake, clock, capsys)
-        monkeypatch.setattr(graph_module, "pause", world.waits.append)
-        original = msal.PublicClientApplication.initiate_device_flow
-
-        def initiate_and_complete(
-            self: msal.PublicClientApplication, *args: Any, **kwargs: Any
-        ) -> Any:
-            flow = original(self, *args, **kwargs)
-            fake.complete_device_flow(flow["user_code"])  # the user enters the code at once
-            return flow
-
-        monkeypatch.setattr(
-            msal.PublicClientApplication, "initiate_device_flow", initiate_and_complete
-        )
+    with microsoft_world(tmp_path, monkeypatch, capsys) as world:
         yield world
-        assert fake.forbidden_calls == [], "the product called a send endpoint"
-    keyring.set_keyring(previous)
 
 
 def test_device_code_sign_in_keeps_the_cache_in_the_keyring(world: MicrosoftWorld) -> None:

@@ -85,6 +85,7 @@ class CalendarState:
         self.epoch = 0
         self.sync_tokens: dict[str, _SyncToken] = {}
         self.pages: dict[str, _Page] = {}
+        self.page_limit: int | None = None  # fewer events a page than maxResults, as Google may
 
     # ----------------------------------------------------------------- control
 
@@ -151,6 +152,8 @@ class CalendarState:
         if calendar is None:
             raise ApiError(404, "Not Found", "notFound")
         page_size = int_param(query, "maxResults", 250, low=1, high=2500)
+        if self.page_limit is not None:
+            page_size = min(page_size, self.page_limit)
         page_token = first(query, "pageToken")
         if page_token is not None:
             page = self.pages.get(page_token)  # reusable, as Google's are

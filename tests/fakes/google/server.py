@@ -88,6 +88,15 @@ class _Fault:
     body: bytes
     remaining: int
     method: str | None
+    param: str | None = None
+
+    def matches(self, method: str, rel: str, query: Query) -> bool:
+        """Whether a request is one this fault answers."""
+        return (
+            rel.startswith(self.prefix)
+            and self.method in (None, method)
+            and (self.param is None or self.param in query)
+        )
 
 
 @dataclass
@@ -95,6 +104,15 @@ class _Hook:
     prefix: str
     method: str | None
     action: Callable[[], object]
+    param: str | None = None
+
+    def matches(self, method: str, rel: str, query: Query) -> bool:
+        """Whether a request is one this hook runs before."""
+        return (
+            rel.startswith(self.prefix)
+            and self.method in (None, method)
+            and (self.param is None or self.param in query)
+        )
 
 
 @dataclass(frozen=True)
@@ -369,14 +387,27 @@ class FakeGoogle:
         body: Mapping[str, Any] | bytes | str | None = None,
         times: int = 1,
         method: str | None = None,
+        with_param: str | None = None,
     ) -> None:
         """Answer the next ``times`` requests under ``path_prefix`` with ``status``.
 
         ``body`` defaults to Google's JSON error for the status (429 ``rateLimitExceeded``,
-        503 ``backendError`` …); pass a dict for e.g. 403 ``userRateLimitExceeded``.
+        503 ``backendError`` …), or an OAuth error under the ``token`` endpoint; pass a dict
+        for e.g. 403 ``userRateLimitExceeded``. ``with_param`` limits the fault to requests
+        carrying that query parameter: ``with_param="pageToken"`` fails the pages after the
+        first of a listing.
         """
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
-        if body is None:
+        prefix = path_prefix.lstrip("/")
+        if body is None and prefix == "token":
+            busy = status == 429 or status >= 500
+            error, text = (
+                ("temporarily_unavailable", "Try again later.")
+                if busy
+                else ("invalid_request", "Bad Request")
+            )
+            raw = json.dumps({"error": error, "error_description": text}).encode()
+        elif body is None:
             raw = json.dumps(error_payload(status)).encode()
         elif isinstance(body, bytes):
             raw = body
@@ -387,17 +418,23 @@ class FakeGoogle:
         if not any(k.lower() == "content-type" for k, _ in pairs):
             pairs.append(("Content-Type", "application/json; charset=UTF-8"))
         with self._lock:
-            self._faults.append(_Fault(path_prefix.lstrip("/"), status, pairs, raw, times, method))
+            self._faults.append(_Fault(prefix, status, pairs, raw, times, method, with_param))
 
     def before_next(
-        self, path_prefix: str, action: Callable[[], object], method: str | None = None
+        self,
+        path_prefix: str,
+        action: Callable[[], object],
+        method: str | None = None,
+        with_param: str | None = None,
     ) -> None:
         """Run ``action`` when the next request under ``path_prefix`` arrives, just before
         it is answered (once): what the user or the world does between two requests of a
         client, e.g. ``fake.before_next(path, lambda: fake.user_edits_draft(...), "PUT")``.
+        ``with_param`` waits for a request carrying that query parameter (``pageToken``:
+        between two pages of a listing). A fault ``action`` adds applies to that request.
         """
         with self._lock:
-            self._hooks.append(_Hook(path_prefix.lstrip("/"), method, action))
+            self._hooks.append(_Hook(path_prefix.lstrip("/"), method, action, with_param))
 
     # ---------------------------------------------------------------- oauth
 
@@ -461,6 +498,21 @@ class FakeGoogle:
         """Delete an event; incremental sync then reports it ``cancelled``."""
         with self._lock:
             self.calendar.delete_event(calendar_id, event_id)
+
+    @property
+    def calendar_page_limit(self) -> int | None:
+        """At most this many events on one page of ``events.list`` (``None``: as asked).
+
+        Google may return fewer events than ``maxResults`` on a page, even none, while more
+        follow: a small limit makes a listing of a few events span several pages.
+        """
+        with self._lock:
+            return self.calendar.page_limit
+
+    @calendar_page_limit.setter
+    def calendar_page_limit(self, limit: int | None) -> None:
+        with self._lock:
+            self.calendar.page_limit = limit
 
     def expire_sync_tokens(self) -> None:
         """Every sync token issued so far answers 410 ``fullSyncRequired``."""
@@ -607,8 +659,8 @@ class FakeGoogle:
         if _SEND.match(rel):
             self._forbidden.append(request)
             raise ApiError(403, "The fake Google forbids sending mail.", "forbidden")
-        self._run_hook(method, rel)
-        fault = self._take_fault(method, rel)
+        self._run_hook(method, rel, query)
+        fault = self._take_fault(method, rel, query)
         if fault is not None:
             return fault
         if rel in ("o/oauth2/auth", "o/oauth2/v2/auth") and method == "GET":
@@ -645,16 +697,16 @@ class FakeGoogle:
                 return ApiError(503, "The answer was lost.", "backendError").response()
         return response
 
-    def _run_hook(self, method: str, rel: str) -> None:
+    def _run_hook(self, method: str, rel: str, query: Query) -> None:
         for hook in self._hooks:
-            if rel.startswith(hook.prefix) and hook.method in (None, method):
+            if hook.matches(method, rel, query):
                 self._hooks.remove(hook)
                 hook.action()
                 return
 
-    def _take_fault(self, method: str, rel: str) -> Response | None:
+    def _take_fault(self, method: str, rel: str, query: Query) -> Response | None:
         for fault in self._faults:
-            if rel.startswith(fault.prefix) and fault.method in (None, method):
+            if fault.matches(method, rel, query):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)

@@ -20,7 +20,7 @@ import copy
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
@@ -64,6 +64,8 @@ class StoredEvent:
     end: datetime
     seq: int
     deleted: bool = False
+    garbled: dict[str, Any] = field(default_factory=dict)  # served as is; see garble_event
+    dropped: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -84,6 +86,7 @@ class CalendarState:
         self.seq = 0
         self.events: dict[str, StoredEvent] = {}
         self.book = DeltaBook()
+        self.page_limit: int | None = None  # smaller pages than asked, as Graph may page
 
     # ------------------------------------------------------------------ world
 
@@ -168,6 +171,15 @@ class CalendarState:
         event.deleted = True
         event.seq = self.seq
 
+    def garble_event(self, event_id: str, replace: Mapping[str, Any], drop: frozenset[str]) -> None:
+        """Serve an event with properties replaced or missing (KeyError when unknown): the
+        malformed item a client must survive. Counts as a change, so delta reports it."""
+        event = self.events[event_id]
+        self.seq += 1
+        event.seq = self.seq
+        event.garbled = copy.deepcopy(dict(replace))
+        event.dropped = drop
+
     def stored_events(self) -> list[dict[str, Any]]:
         """Inspection: every live event, rendered in UTC."""
         return [self.render(e, Prefs()) for e in self.events.values() if not e.deleted]
@@ -232,7 +244,9 @@ class CalendarState:
                     f"the 'CalendarView' resource: {', '.join(unsupported)}.",
                 )
             start, end = self._window(query)
-            page_size = min(prefs.max_page_size or _DEFAULT_PAGE, _MAX_PAGE)
+            page_size = min(
+                prefs.max_page_size or _DEFAULT_PAGE, _MAX_PAGE, self.page_limit or _MAX_PAGE
+            )
             visible = sorted(
                 (e for e in self.events.values() if self._visible(e, start, end)),
                 key=lambda e: (e.start, e.id),
@@ -263,6 +277,9 @@ class CalendarState:
             else:
                 text = instant.astimezone(prefs.time_zone).strftime(_EVENT_FORMAT)
             data[side] = {"dateTime": text, "timeZone": prefs.time_zone_label}
+        data.update(copy.deepcopy(event.garbled))
+        for name in event.dropped:
+            data.pop(name, None)
         return data
 
     # ---------------------------------------------------------------- helpers

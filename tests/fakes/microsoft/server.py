@@ -89,6 +89,15 @@ class _Fault:
     body: bytes
     remaining: int
     method: str | None
+    param: str | None = None
+
+    def matches(self, method: str, rel: str, query: Query) -> bool:
+        """Whether a request is one this fault answers."""
+        return (
+            rel.startswith(self.prefix)
+            and self.method in (None, method)
+            and (self.param is None or self.param in query)
+        )
 
 
 @dataclass
@@ -96,6 +105,15 @@ class _Hook:
     prefix: str
     method: str | None
     action: Callable[[], object]
+    param: str | None = None
+
+    def matches(self, method: str, rel: str, query: Query) -> bool:
+        """Whether a request is one this hook runs before."""
+        return (
+            rel.startswith(self.prefix)
+            and self.method in (None, method)
+            and (self.param is None or self.param in query)
+        )
 
 
 class FakeMicrosoft:
@@ -403,10 +421,36 @@ class FakeMicrosoft:
         with self._lock:
             self.calendar.delete_event(event_id)
 
+    def garble_event(
+        self,
+        event_id: str,
+        replace: Mapping[str, Any] | None = None,
+        drop: Iterable[str] = (),
+    ) -> None:
+        """From now on serve the event with the properties in ``replace`` set as given (any
+        JSON, wrong types too) and those in ``drop`` missing: a malformed item. The change is
+        reported by delta like an edit."""
+        with self._lock:
+            self.calendar.garble_event(event_id, replace or {}, frozenset(drop))
+
     def events(self) -> list[dict[str, Any]]:
         """Inspection: live events in UTC."""
         with self._lock:
             return self.calendar.stored_events()
+
+    @property
+    def calendar_page_limit(self) -> int | None:
+        """At most this many events on one page of a calendar delta round (``None``: as the
+        ``odata.maxpagesize`` preference asks). Graph may page smaller than asked; a small
+        limit makes a round of a few events span several pages. Taken when a round starts
+        from the window (the first call): later rounds keep that round's page size."""
+        with self._lock:
+            return self.calendar.page_limit
+
+    @calendar_page_limit.setter
+    def calendar_page_limit(self, limit: int | None) -> None:
+        with self._lock:
+            self.calendar.page_limit = limit
 
     def expire_delta_tokens(
         self, status: int = 410, code: str = "SyncStateNotFound", *, location: bool = False
@@ -607,12 +651,15 @@ class FakeMicrosoft:
         body: Mapping[str, Any] | bytes | str | None = None,
         times: int = 1,
         method: str | None = None,
+        with_param: str | None = None,
     ) -> None:
         """Answer the next ``times`` requests under ``path_prefix`` with ``status``.
 
         ``body`` defaults to Graph's error for the status (429 ``ApplicationThrottled``, 503
         ``ServiceUnavailable`` …) or, under the identity endpoints, an ``AADSTS`` error.
-        Example: ``fail_next("me/messages", 429, {"Retry-After": "1"})``.
+        Example: ``fail_next("me/messages", 429, {"Retry-After": "1"})``. ``with_param``
+        limits the fault to requests carrying that query parameter: ``"$skiptoken"`` fails
+        the pages after the first of a delta round.
         """
         prefix = self._prefix(path_prefix)
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
@@ -631,16 +678,23 @@ class FakeMicrosoft:
         if not any(k.lower() == "content-type" for k, _ in pairs):
             pairs.append(("Content-Type", "application/json"))
         with self._lock:
-            self._faults.append(_Fault(prefix, status, pairs, raw, times, method))
+            self._faults.append(_Fault(prefix, status, pairs, raw, times, method, with_param))
 
     def before_next(
-        self, path_prefix: str, action: Callable[[], object], method: str | None = None
+        self,
+        path_prefix: str,
+        action: Callable[[], object],
+        method: str | None = None,
+        with_param: str | None = None,
     ) -> None:
         """Run ``action`` (a user or world action, e.g. ``lambda: fake.user_edits_draft(…)``)
         just before the next request under ``path_prefix`` is handled, once: a change that
-        lands between a client's read and its write."""
+        lands between a client's read and its write. ``with_param`` waits for a request
+        carrying that query parameter (``"$skiptoken"``: between two pages of a round).
+        Faults are checked before hooks: a fault ``action`` adds applies from the next
+        request on."""
         with self._lock:
-            self._hooks.append(_Hook(self._prefix(path_prefix), method, action))
+            self._hooks.append(_Hook(self._prefix(path_prefix), method, action, with_param))
 
     def lose_next_answer(self, path_prefix: str, method: str | None = None) -> None:
         """Carry out the next request under ``path_prefix``, then answer 503 instead of the
@@ -734,11 +788,11 @@ class FakeMicrosoft:
 
     def _handle(self, request: Request, headers: Message) -> Response:
         rel = request.path.lstrip("/")
-        fault = self._take_fault(request.method, rel)
+        fault = self._take_fault(request.method, rel, request.query)
         if fault is not None:
             return fault
         for hook in list(self._hooks):
-            if rel.startswith(hook.prefix) and hook.method in (None, request.method):
+            if hook.matches(request.method, rel, request.query):
                 self._hooks.remove(hook)
                 hook.action()
         segments = rel.split("/")
@@ -772,9 +826,9 @@ class FakeMicrosoft:
             content_type=AAD_JSON,
         )
 
-    def _take_fault(self, method: str, rel: str) -> Response | None:
+    def _take_fault(self, method: str, rel: str, query: Query) -> Response | None:
         for fault in self._faults:
-            if rel.startswith(fault.prefix) and fault.method in (None, method):
+            if fault.matches(method, rel, query):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
