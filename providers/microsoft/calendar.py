@@ -85,6 +85,11 @@ class GraphCalendar:
                 url, params = str(page["@odata.nextLink"]), None
                 continue
             delta = page.get("@odata.deltaLink")
+            if not delta:
+                # Graph ends every round with a delta link; an answer without one was cut
+                # short, and what it did not list proves nothing.
+                log.warning("calendar: a delta round ended without a delta link")
+                problems.append("calendar: the listing ended without a delta link (incomplete)")
             return CalendarChanges(
                 events=tuple(events),
                 complete=cursor is None,

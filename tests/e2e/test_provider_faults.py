@@ -547,3 +547,21 @@ def test_a_malformed_graph_event_is_skipped_and_proves_no_removal(
     assert tracked[0] == before
     assert datetime.fromisoformat(tracked[1]["start"]) == other
     assert draft in draft_ids(microsoft)
+
+
+def test_a_graph_round_cut_short_without_a_delta_link_removes_nothing(
+    microsoft: MicrosoftWorld,
+) -> None:
+    draft = _graph_scene(microsoft)
+    before = interview(microsoft)
+    microsoft.fake.expire_delta_tokens()
+    # The new round's first page answers 200 with no events, no next link and no delta
+    # link: an answer cut short.
+    microsoft.fake.fail_next(
+        "me/calendarView/delta", 200, body={"value": []}, with_param="startDateTime"
+    )
+    code, _, err = microsoft.run("once", at=LATER)
+    assert code == 0, err
+    assert "ended without a delta link" in err
+    assert draft_ids(microsoft) == [draft]
+    assert interview(microsoft) == before
