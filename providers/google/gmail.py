@@ -2,27 +2,35 @@
 
 No code path here sends mail: drafts are created, updated, read and deleted, messages
 and threads are read. (``gmail.compose`` would allow sending; this module never asks.)
+
+Messages are strangers' and so is what Gmail reports of them: each resource goes through
+``daemon.domain.mime`` (bounded headers, checked addresses), and one that cannot be read
+(fields missing or of the wrong type, undecodable) is passed over with a warning naming
+its id; the other messages are read as usual.
 """
 
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from daemon.domain.mime import (
+    MAX_DRAFT_BYTES,
     draft_bytes,
+    headers_to_mail_message,
     normalize_message_id,
     parse_draft_content,
-    to_mail_message,
+    parse_message,
 )
 from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import DraftChanged
 from daemon.ports import DraftCheck, DraftRemoval, MailChanges
 from providers.google.http import GoogleHttp, NotFound
+
+log = logging.getLogger(__name__)
 
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 MAX_SCANNED = 500  # messages looked at by one search
@@ -74,7 +82,7 @@ class GmailMailbox:
                     maxResults=500, pageToken=page_token,
                 )
             )  # fmt: skip
-            for record in page.get("history", []):
+            for record in _dicts(page.get("history")):
                 threads.update(_thread_ids(record))
             latest = str(page.get("historyId") or latest)
             page_token = page.get("nextPageToken")
@@ -154,11 +162,11 @@ class GmailMailbox:
             )
         except NotFound:
             return DraftCheck.GONE, draft_id
-        message = answer.get("message") or {}
+        message = _dict(answer.get("message"))
         if ref.version:
             same = str(message.get("id") or "") == ref.version
         else:
-            content = _content(message)
+            content = _content(message, draft_id)
             same = content is not None and content.fingerprint == fingerprint
         return (DraftCheck.UNTOUCHED if same else DraftCheck.EDITED), draft_id
 
@@ -170,7 +178,7 @@ class GmailMailbox:
             )
         except NotFound:
             return None
-        return _content(answer.get("message") or {})
+        return _content(_dict(answer.get("message")), ref.draft_id)
 
     def find_draft(self, message_id: str) -> DraftRef | None:
         """The draft with this Message-ID header, with its version (its current message id).
@@ -184,7 +192,7 @@ class GmailMailbox:
         """The drafts.list item (draft id, message id, thread) with this Message-ID."""
         query = f"rfc822msgid:{_bare(message_id)}"
         answer = self._http.execute(self._users.drafts().list(userId="me", q=query, maxResults=5))
-        items = [i for i in answer.get("drafts", []) if isinstance(i, dict)]
+        items = [i for i in _dicts(answer.get("drafts")) if _id(i.get("id"))]
         return items[0] if items else None
 
     def find_sent(self, ref: DraftRef) -> MailMessage | None:
@@ -195,8 +203,10 @@ class GmailMailbox:
         """
         query = f"rfc822msgid:{_bare(ref.message_id)} in:sent"
         answer = self._http.execute(self._users.messages().list(userId="me", q=query, maxResults=5))
-        for item in answer.get("messages", []):
-            return self._message(str(item["id"]))
+        for item in _dicts(answer.get("messages")):
+            gmail_id = _id(item.get("id"))
+            if gmail_id:
+                return self._message(gmail_id)
         return None
 
     def messages_with(self, address: str, since: datetime) -> list[MailMessage]:
@@ -223,9 +233,12 @@ class GmailMailbox:
                 )
             except NotFound:
                 answer = {}
-            for resource in answer.get("messages", []):
-                if "DRAFT" not in (resource.get("labelIds") or []):
-                    found[str(resource.get("id"))] = _mail_message(resource)
+            for resource in _dicts(answer.get("messages")):
+                if "DRAFT" in _list(resource.get("labelIds")):
+                    continue
+                message = _mail_message(resource)
+                if message is not None:
+                    found[str(resource.get("id"))] = message
         wanted = normalize_message_id(message_id)
         if wanted:
             # Only received mail can be someone else's reply; sent mail and drafts are ours.
@@ -250,12 +263,13 @@ class GmailMailbox:
                     userId="me", q=query, maxResults=100, pageToken=page_token
                 )
             )
-            ids.extend(str(m["id"]) for m in answer.get("messages", []))
+            ids.extend(i for i in (_id(m.get("id")) for m in _dicts(answer.get("messages"))) if i)
             page_token = answer.get("nextPageToken")
             if not page_token or len(ids) >= limit:
                 return ids[:limit]
 
     def _message(self, message_id: str) -> MailMessage | None:
+        """The message ``message_id``; ``None`` when it is gone or cannot be read."""
         try:
             # Every header (no metadataHeaders): MailMessage.headers are all of them.
             answer = self._http.execute(
@@ -276,7 +290,7 @@ def _message_body(draft: DraftMessage) -> dict[str, Any]:
 def _ref(answer: dict[str, Any], message_id: str) -> DraftRef:
     """A draft resource (``{id, message: {id, threadId}}``) as a ref; its version is the
     draft's current message id."""
-    message = answer.get("message") or {}
+    message = _dict(answer.get("message"))
     return DraftRef(
         draft_id=str(answer["id"]),
         message_id=normalize_message_id(message_id),
@@ -285,39 +299,72 @@ def _ref(answer: dict[str, Any], message_id: str) -> DraftRef:
     )
 
 
-def _content(message: dict[str, Any]) -> DraftContent | None:
-    """What a draft's message says, from its ``format=raw`` resource."""
+def _content(message: dict[str, Any], draft_id: str) -> DraftContent | None:
+    """What a draft's message says, from its ``format=raw`` resource (``MAX_DRAFT_BYTES``
+    of it at most); ``None`` when it has no raw message that can be decoded."""
     raw = message.get("raw")
-    if not raw:
+    if not isinstance(raw, str) or not raw:
         return None
-    return parse_draft_content(email.message_from_bytes(_unb64(raw), policy=email.policy.default))
+    try:
+        data = _unb64(raw[: (MAX_DRAFT_BYTES + 2) // 3 * 4])
+    except ValueError as error:
+        log.warning("Gmail draft %s: its message cannot be decoded: %r", draft_id, error)
+        return None
+    try:
+        parsed = parse_message(data)
+    except Exception as error:
+        log.warning("Gmail draft %s: only the header of its message is read: %r", draft_id, error)
+        parsed = parse_message(data, headers_only=True)
+    return parse_draft_content(parsed)
 
 
-def _mail_message(resource: dict[str, Any]) -> MailMessage:
-    headers = (resource.get("payload") or {}).get("headers") or []
-    text = "".join(
-        f"{h.get('name', '')}: {' '.join(str(h.get('value', '')).split())}\n"
-        for h in headers
-        if isinstance(h, dict) and h.get("name")
-    )
-    parsed = email.message_from_string(text + "\n", policy=email.policy.default)
-    internal = resource.get("internalDate")
-    received = datetime.fromtimestamp(int(internal) / 1000, UTC) if internal else _EPOCH
-    labels = resource.get("labelIds") or []
-    message = to_mail_message(parsed, "sent" if "SENT" in labels else "inbox", received)
-    return replace(message, thread_id=str(resource.get("threadId") or "") or None, date=received)
+def _mail_message(resource: dict[str, Any]) -> MailMessage | None:
+    """A ``format=metadata`` message resource as a ``MailMessage``; ``None`` (and a
+    warning) when it cannot be read."""
+    try:
+        return _read_message(resource)
+    except Exception as error:
+        log.warning(
+            "Gmail message %s passed over, it cannot be read: %r", _shown_id(resource), error
+        )
+        return None
+
+
+def _read_message(resource: dict[str, Any]) -> MailMessage:
+    """``_mail_message`` without the safety net: the message date is Gmail's internal date
+    (the Date header when it has none that can be read)."""
+    pairs: list[tuple[str, str]] = []
+    for header in _dicts(_dict(resource.get("payload")).get("headers")):
+        name, value = header.get("name"), header.get("value")
+        if isinstance(name, str) and name:
+            pairs.append((name, value if isinstance(value, str) else ""))
+    received = _internal_date(resource.get("internalDate"))
+    folder = "sent" if "SENT" in _list(resource.get("labelIds")) else "inbox"
+    message = headers_to_mail_message(pairs, folder, received or _EPOCH)
+    return replace(message, thread_id=_id(resource.get("threadId")), date=received or message.date)
+
+
+def _internal_date(value: Any) -> datetime | None:
+    """Gmail's ``internalDate`` (milliseconds since the epoch, as a string); ``None`` when
+    it is missing or not such a number."""
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or not value:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _thread_ids(record: dict[str, Any]) -> set[str]:
     threads: set[str] = set()
-    for message in record.get("messages", []):
-        if isinstance(message, dict) and message.get("threadId"):
+    for message in _dicts(record.get("messages")):
+        if message.get("threadId"):
             threads.add(str(message["threadId"]))
     for key in ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved"):
-        for change in record.get(key, []):
-            message = change.get("message") if isinstance(change, dict) else None
-            if isinstance(message, dict) and message.get("threadId"):
-                threads.add(str(message["threadId"]))
+        for change in _dicts(record.get(key)):
+            changed = _dict(change.get("message"))
+            if changed.get("threadId"):
+                threads.add(str(changed["threadId"]))
     return threads
 
 
@@ -332,3 +379,32 @@ def _bare(message_id: str) -> str:
 
 def _unb64(data: str) -> bytes:
     return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects in ``value`` if it is an array (other items are passed over)."""
+    return [item for item in _list(value) if isinstance(item, dict)]
+
+
+def _id(value: Any) -> str | None:
+    """A Gmail id (message, thread), or ``None`` when ``value`` is none."""
+    return (
+        str(value)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value
+        else None
+    )
+
+
+def _shown_id(resource: dict[str, Any]) -> str:
+    """The resource's id for a log line: at most 256 characters, shown as a literal."""
+    return repr(str(resource.get("id"))[:256])

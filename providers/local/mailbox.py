@@ -11,13 +11,17 @@ read (the newest wins) but never updated or removed, and they make a draft count
 edited. Maildir has no version markers; "untouched" is decided by the content
 fingerprint. A message flagged ``T`` (trashed) counts as gone. Nothing here sends mail or
 touches a network.
+
+What a message file says is a stranger's: at most ``MAX_HEADER_BYTES`` of a file's header
+(``MAX_DRAFT_BYTES`` of a draft) is read and parsed, and a file the parser fails on is
+passed over with a warning naming it, never failing the rest of the mailbox. A draft that
+cannot be read counts as edited: it is left alone.
 """
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import itertools
+import logging
 import os
 import re
 import secrets
@@ -29,24 +33,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import BinaryIO
 
+from daemon.domain.limits import MAX_HEADER_BYTES
 from daemon.domain.mime import (
+    MAX_DRAFT_BYTES,
     draft_bytes,
+    message_id_of,
     normalize_message_id,
     parse_draft_content,
+    parse_message,
     to_mail_message,
 )
 from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import DraftChanged, ProviderError, SourceUnreadable
 from daemon.ports import DraftCheck, DraftRemoval, MailChanges
+from daemon.private_files import create_private, private_dir
 
-_POLICY = email.policy.default
+log = logging.getLogger(__name__)
+
 _INFO = ":2,"
 _ATTEMPTS = 3  # looks at a file a mail client may be renaming meanwhile
 _COUNTER = itertools.count()
 _KEY_TIME = re.compile(r"(\d+)\.(?:M(\d+))?")
 _OUR_TEMP = re.compile(r"(\d+)\.M\d+P\d+Q\d+R[0-9a-f]{8}\..*")  # see _unique_name
 _STALE_TEMP_SECONDS = 36 * 3600
+_UNREADABLE = "unreadable"  # the fingerprint of a draft that cannot be read: nobody's
 # Maildir++ folders whose messages are neither received mail nor sent mail.
 _SKIPPED_FOLDERS = frozenset(
     {
@@ -199,7 +211,8 @@ class LocalMailbox:
 
         Of several untrashed files with the ref's key or Message-ID the newest is read
         (Maildir keys begin with the time of delivery): a copy a client saved after
-        editing is what the user sees.
+        editing is what the user sees. Of a file that cannot be read, what could be read
+        (its header alone, or nothing).
         """
         with _io_errors(self.drafts):
             self._folder(self.drafts)
@@ -211,6 +224,11 @@ class LocalMailbox:
                     return parse_draft_content(_read_message(entry.path))
                 except FileNotFoundError:
                     continue
+                except OSError:
+                    raise  # the file system failed, not the message
+                except Exception as error:
+                    _passed_over(entry.path, error)
+                    return DraftContent(to=(), subject="", body="")  # nothing could be read
         return None
 
     def find_draft(self, message_id: str) -> DraftRef | None:
@@ -309,9 +327,14 @@ class LocalMailbox:
                 return _Found(DraftCheck.EDITED if others else DraftCheck.GONE, None, others)
             try:
                 message, stat = _read_with_stat(own.path)
+                own_fingerprint = parse_draft_content(message).fingerprint
             except FileNotFoundError:
                 continue
-            own_fingerprint = parse_draft_content(message).fingerprint
+            except OSError:
+                raise  # the file system failed, not the message
+            except Exception as error:
+                _passed_over(own.path, error)
+                return _Found(DraftCheck.EDITED, None, others)  # unreadable: left alone
             check = DraftCheck.UNTOUCHED
             if own_fingerprint != fingerprint or any(
                 _fingerprint(other) not in {fingerprint, None} for other in others
@@ -350,9 +373,9 @@ class LocalMailbox:
         self._check_root()
         created = not (path / "cur").is_dir()
         for sub in ("cur", "new", "tmp"):
-            (path / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(path / sub)
         if created and path.parent == self.root and path.name.startswith("."):
-            (path / "maildirfolder").touch()  # marks a Maildir++ sub-folder for Dovecot
+            create_private(path / "maildirfolder")  # marks a Maildir++ sub-folder for Dovecot
 
     def _check_root(self) -> None:
         if not self.root.is_dir():
@@ -520,53 +543,94 @@ def _identity(stat: os.stat_result) -> tuple[int, ...]:
 
 
 def _read_with_stat(path: Path) -> tuple[EmailMessage, os.stat_result]:
-    """The message at ``path`` and the status of the very file that was read."""
+    """The message at ``path`` (``MAX_DRAFT_BYTES`` of it at most) and the status of the
+    very file that was read."""
     with path.open("rb") as file:
         stat = os.fstat(file.fileno())
-        message = email.parser.BytesParser(policy=_POLICY).parse(file)
-    assert isinstance(message, EmailMessage)
-    return message, stat
+        data = file.read(MAX_DRAFT_BYTES)
+    return _parsed(path, data), stat
 
 
 def _fingerprint(entry: _Entry) -> str | None:
-    """The content fingerprint of the entry, or ``None`` when the file vanished meanwhile."""
+    """The content fingerprint of the entry, or ``None`` when the file vanished meanwhile
+    (``_UNREADABLE``, which matches no fingerprint, when it cannot be read)."""
     try:
         return parse_draft_content(_read_message(entry.path)).fingerprint
     except FileNotFoundError:
         return None
+    except OSError:
+        raise  # the file system failed, not the message
+    except Exception as error:
+        _passed_over(entry.path, error)
+        return _UNREADABLE
 
 
 def _read_message(path: Path) -> EmailMessage:
+    """The message at ``path``, ``MAX_DRAFT_BYTES`` of it at most."""
     with path.open("rb") as file:
-        message = email.parser.BytesParser(policy=_POLICY).parse(file)
-    assert isinstance(message, EmailMessage)
-    return message
+        data = file.read(MAX_DRAFT_BYTES)
+    return _parsed(path, data)
+
+
+def _parsed(path: Path, data: bytes) -> EmailMessage:
+    """``data`` of the file ``path`` parsed; only its header when its MIME structure makes
+    the parser fail (say, parts nested a thousand deep)."""
+    try:
+        return parse_message(data)
+    except Exception as error:
+        log.warning("Maildir %s: only the header of this message is read: %r", path, error)
+        return parse_message(data, headers_only=True)
+
+
+def _read_head(file: BinaryIO) -> bytes:
+    """The header at the start of ``file`` up to the empty line that ends it, at most
+    ``MAX_HEADER_BYTES`` of it: no line is read further than that bound, however long."""
+    lines: list[bytes] = []
+    left = MAX_HEADER_BYTES
+    while left > 0:
+        line = file.readline(left)
+        if not line.strip(b"\r\n"):  # the end of the header, or of the file
+            break
+        lines.append(line)
+        left -= len(line)
+    return b"".join(lines)
 
 
 def _read_headers(path: Path) -> EmailMessage:
     """The header section of the message at ``path``, without reading its body."""
-    lines = []
     with path.open("rb") as file:
-        for line in file:
-            if not line.strip(b"\r\n"):
-                break
-            lines.append(line)
-    message = email.parser.BytesHeaderParser(policy=_POLICY).parsebytes(b"".join(lines))
-    assert isinstance(message, EmailMessage)
-    return message
+        head = _read_head(file)
+    return parse_message(head, headers_only=True)
+
+
+def _passed_over(path: Path, error: Exception) -> None:
+    """Say that the message file ``path`` is passed over because reading it raised ``error``."""
+    log.warning("Maildir %s: message passed over, it cannot be read: %r", path, error)
 
 
 def _message_id(entry: _Entry) -> str | None:
-    """The entry's Message-ID, or ``None`` when the file vanished meanwhile."""
+    """The entry's Message-ID, or ``None`` when the file vanished meanwhile or cannot be
+    read."""
     try:
-        return normalize_message_id(_read_headers(entry.path).get("Message-ID"))
+        return message_id_of(_read_headers(entry.path))
     except FileNotFoundError:
+        return None
+    except OSError:
+        raise  # the file system failed, not the message
+    except Exception as error:
+        _passed_over(entry.path, error)
         return None
 
 
 def _mail_message(entry: _Entry, folder: str) -> MailMessage | None:
-    """The entry as a ``MailMessage``, or ``None`` when the file vanished meanwhile."""
+    """The entry as a ``MailMessage``, or ``None`` when the file vanished meanwhile or
+    cannot be read."""
     try:
         return to_mail_message(_read_headers(entry.path), folder, entry.mtime())
     except FileNotFoundError:
+        return None
+    except OSError:
+        raise  # the file system failed, not the message
+    except Exception as error:
+        _passed_over(entry.path, error)
         return None

@@ -10,21 +10,42 @@ provider makes to a draft is conditional on it (``If-Match``), so a draft the us
 is never overwritten nor deleted, even when the change lands between check and write.
 
 Never ``/send`` or ``/sendMail``: the app is not even granted ``Mail.Send``.
+
+What Graph reports of a message is a stranger's: every address is checked with
+``parse_address`` (an invalid one, such as ``"jane@x.com>, eve@evil.com"`` as one
+``emailAddress.address``, is dropped), at most ``MAX_ADDRESSES_PER_MESSAGE`` of From, To
+and Cc are read, headers are bounded as ``daemon.domain.mime`` bounds them, and an item
+that cannot be read (fields missing or of the wrong type) is passed over with a warning
+naming its id.
 """
 
 from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from daemon.domain.mime import display_name, message_ids, normalize_message_id, single_line
+from daemon.domain.addresses import InvalidAddress, clean_name, parse_address
+from daemon.domain.limits import MAX_ADDRESSES_PER_MESSAGE
+from daemon.domain.mime import (
+    MAX_DRAFT_BYTES,
+    MAX_HEADER_VALUE,
+    bounded_headers,
+    display_name,
+    message_ids,
+    normalize_message_id,
+    single_line,
+    without_surrogates,
+)
 from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import DraftChanged, ProviderError
 from daemon.ports import DraftCheck, DraftRemoval, MailChanges
 from providers.microsoft.graph import GraphHttp, NotFound, PreconditionFailed, SyncStateGone
+
+log = logging.getLogger(__name__)
 
 WATCHED_FOLDERS = ("inbox", "sentitems", "drafts")
 MESSAGE_FIELDS = (
@@ -90,9 +111,8 @@ class GraphMailbox:
     def _follow(self, url: str, changed: set[str]) -> str:
         while True:
             page = self._http.get(url)
-            for item in page.get("value", []):
-                if isinstance(item, dict):
-                    changed.update(str(item[k]) for k in ("id", "conversationId") if item.get(k))
+            for item in _dicts(page.get("value")):
+                changed.update(str(item[k]) for k in ("id", "conversationId") if item.get(k))
             if page.get("@odata.nextLink"):
                 url = str(page["@odata.nextLink"])
                 continue
@@ -223,7 +243,7 @@ class GraphMailbox:
         page = self._http.request(
             "GET", "/me/mailFolders/drafts/messages", params=params, extra_prefer=TEXT_BODY
         )
-        return [i for i in page.get("value", []) if isinstance(i, dict)]
+        return _dicts(page.get("value"))
 
     def read_draft(self, ref: DraftRef) -> DraftContent | None:
         """What the draft says now; ``None`` once it was sent or deleted."""
@@ -284,7 +304,9 @@ class GraphMailbox:
             params = {"$search": f'"participants:{who}"', "$select": MESSAGE_FIELDS, "$top": "50"}
             for item in self._pages(f"/me/mailFolders/{folder}/messages", params):
                 message = _mail_message(item, kind)
-                if message.date >= since and (who == message.sender or who in message.recipients):
+                if message is None or message.date < since:
+                    continue
+                if who == message.sender or who in message.recipients:
                     found.append(message)
         return sorted(found, key=lambda m: m.date)
 
@@ -305,7 +327,9 @@ class GraphMailbox:
                     "$select": MESSAGE_FIELDS,
                 }
                 for item in self._pages(f"/me/mailFolders/{folder}/messages", params):
-                    found.setdefault(str(item.get("id")), _mail_message(item, kind))
+                    message = _mail_message(item, kind)
+                    if message is not None:
+                        found.setdefault(str(item.get("id")), message)
         wanted = normalize_message_id(message_id)
         if wanted:
             # Only received mail can be someone else's reply; sent mail and drafts are ours.
@@ -317,7 +341,7 @@ class GraphMailbox:
             }
             for item in self._pages("/me/mailFolders/inbox/messages", params, MAX_REPLY_SCAN):
                 message = _mail_message(item, "inbox")
-                if wanted in (message.in_reply_to, *message.references):
+                if message is not None and wanted in (message.in_reply_to, *message.references):
                     found.setdefault(str(item.get("id")), message)
         return sorted((m for m in found.values() if m.date >= since), key=lambda m: m.date)
 
@@ -328,8 +352,8 @@ class GraphMailbox:
     def _by_message_id(self, folder: str, internet_message_id: str) -> dict[str, Any] | None:
         wanted = normalize_message_id(internet_message_id)
         params = {"$filter": f"internetMessageId eq '{_quote(wanted)}'", "$select": MESSAGE_FIELDS}
-        items = self._http.get(f"/me/mailFolders/{folder}/messages", params).get("value", [])
-        return next((i for i in items if isinstance(i, dict)), None)
+        items = _dicts(self._http.get(f"/me/mailFolders/{folder}/messages", params).get("value"))
+        return next((i for i in items if i.get("id")), None)
 
     def _pages(
         self, path: str, params: dict[str, str], limit: int | None = None
@@ -338,7 +362,7 @@ class GraphMailbox:
         items: list[dict[str, Any]] = []
         page = self._http.get(path, params)
         for _ in range(SEARCH_PAGES):
-            items.extend(i for i in page.get("value", []) if isinstance(i, dict))
+            items.extend(_dicts(page.get("value")))
             if not page.get("@odata.nextLink") or (limit is not None and len(items) >= limit):
                 break
             page = self._http.get(str(page["@odata.nextLink"]))
@@ -374,27 +398,41 @@ def _etag(change_key: str) -> str:
 
 
 def _content(answer: dict[str, Any]) -> DraftContent:
-    """What a draft says: its recipients, subject and text body as Graph returns them."""
-    to = tuple(
-        Address(
-            str(r["emailAddress"].get("address", "")).lower(),
-            str(r["emailAddress"].get("name", "")),
-        )
-        for r in answer.get("toRecipients", [])
-        if isinstance(r, dict) and isinstance(r.get("emailAddress"), dict)
-    )
-    body = str((answer.get("body") or {}).get("content") or "")
-    return DraftContent(to=to, subject=str(answer.get("subject") or ""), body=body)
+    """What a draft says: its valid recipients, subject and text body as Graph returns
+    them (the first ``MAX_ADDRESSES_PER_MESSAGE`` recipients, ``MAX_DRAFT_BYTES``
+    characters of body)."""
+    to = []
+    for recipient in _list(answer.get("toRecipients"))[:MAX_ADDRESSES_PER_MESSAGE]:
+        address = _address(recipient)
+        if address:
+            name = _str(_dict(_dict(recipient).get("emailAddress")).get("name"))
+            to.append(Address(address, clean_name(without_surrogates(name))))
+    body = _str(_dict(answer.get("body")).get("content"))[:MAX_DRAFT_BYTES]
+    subject = without_surrogates(_str(answer.get("subject")))
+    return DraftContent(to=tuple(to), subject=subject, body=without_surrogates(body))
 
 
-def _mail_message(item: dict[str, Any], folder: str) -> MailMessage:
+def _mail_message(item: dict[str, Any], folder: str) -> MailMessage | None:
+    """A Graph message as a ``MailMessage``; ``None`` (and a warning) when it cannot be
+    read."""
+    try:
+        return _read_message(item, folder)
+    except Exception as error:
+        shown = repr(str(item.get("id"))[:256])  # Graph ids are about 150 characters
+        log.warning("Graph message %s passed over, it cannot be read: %r", shown, error)
+        return None
+
+
+def _read_message(item: dict[str, Any], folder: str) -> MailMessage:
+    """``_mail_message`` without the safety net; raises on an unreadable date."""
+    raw_headers: list[tuple[str, str]] = []
+    for header in _dicts(item.get("internetMessageHeaders")):
+        name, value = header.get("name"), header.get("value")
+        if isinstance(name, str) and name:
+            raw_headers.append((name, value if isinstance(value, str) else ""))
     headers = tuple(
         (name, _address_header(value) if name.lower() in ADDRESS_HEADERS else value)
-        for name, value in (
-            (str(h.get("name", "")), str(h.get("value", "")))
-            for h in item.get("internetMessageHeaders") or []
-            if isinstance(h, dict)
-        )
+        for name, value in bounded_headers(raw_headers)
     )
     named = {name.lower(): value for name, value in headers}
     in_reply_to = message_ids(named.get("in-reply-to"))
@@ -402,16 +440,22 @@ def _mail_message(item: dict[str, Any], folder: str) -> MailMessage:
     content_type = (
         named.get("content-type", "text/plain").split(";")[0].strip().lower() or "text/plain"
     )
+    people = [
+        item.get("from"),
+        *_list(item.get("toRecipients")),
+        *_list(item.get("ccRecipients")),
+    ][:MAX_ADDRESSES_PER_MESSAGE]
+    addresses = [_address(person) for person in people]
     return MailMessage(
-        message_id=normalize_message_id(str(item.get("internetMessageId") or "")),
-        sender=_address(item.get("from")),
-        recipients=tuple(
-            _address(r) for r in [*item.get("toRecipients", []), *item.get("ccRecipients", [])]
+        message_id=normalize_message_id(
+            without_surrogates(_str(item.get("internetMessageId"))[:MAX_HEADER_VALUE])
         ),
-        subject=str(item.get("subject") or ""),
+        sender=addresses[0],
+        recipients=tuple(a for a in addresses[1:] if a),
+        subject=without_surrogates(_str(item.get("subject"))[:MAX_HEADER_VALUE]),
         date=_date(stamp),
         folder=folder,
-        thread_id=str(item["conversationId"]) if item.get("conversationId") else None,
+        thread_id=_str(item.get("conversationId")) or None,
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=message_ids(named.get("references")),
         headers=headers,
@@ -437,11 +481,20 @@ def _address_header(value: str) -> str:
 
 
 def _address(value: Any) -> str:
-    address = value.get("emailAddress") if isinstance(value, dict) else None
-    return str(address.get("address", "")).lower() if isinstance(address, dict) else ""
+    """The address of a Graph recipient (``{"emailAddress": {"address": …}}``) as
+    ``parse_address`` gives it; ``""`` when there is none or it is not a valid address."""
+    address = _dict(_dict(value).get("emailAddress")).get("address")
+    if not isinstance(address, str):
+        return ""
+    try:
+        return parse_address(address)
+    except InvalidAddress:
+        return ""
 
 
 def _date(value: Any) -> datetime:
+    """A Graph date-time (UTC without a zone); the epoch when there is none, ``ValueError``
+    when it is not a date."""
     if not value:
         return datetime(1970, 1, 1, tzinfo=UTC)
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -464,3 +517,23 @@ def _iso(at: datetime) -> str:
 
 def _quote(value: str) -> str:
     return value.replace("'", "''")
+
+
+def _str(value: Any) -> str:
+    """``value`` if it is a JSON string, else ``""``."""
+    return value if isinstance(value, str) else ""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects in ``value`` if it is an array (other items are passed over)."""
+    return [item for item in _list(value) if isinstance(item, dict)]

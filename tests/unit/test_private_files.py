@@ -169,12 +169,6 @@ def test_drafts_are_private_in_a_drafts_folder_a_mail_client_made_0755(
     assert mode(draft.parent) == 0o755  # the mail client's folder is left as it was
 
 
-@pytest.mark.xfail(
-    reason="providers/local/mailbox.py creates .Drafts and .Sent with the umask's mode "
-    "(mkdir parents=True) and touches maildirfolder without 0600",
-    raises=AssertionError,
-    strict=False,
-)
 @pytest.mark.parametrize("name", [".Drafts", ".Sent"])
 def test_a_maildir_folder_the_product_creates_is_private(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], open_umask: None, name: str
