@@ -7,10 +7,10 @@ import dataclasses
 from datetime import datetime
 from pathlib import Path
 
-from daemon.domain.model import CalendarEvent, UserIdentity
+from daemon.domain.model import UserIdentity
 from daemon.errors import SourceUnreadable
 from daemon.ports import CalendarChanges
-from providers.local.ics import events_from_ics
+from providers.local.ics import IcsReading, read_ics
 
 
 class LocalCalendar:
@@ -18,8 +18,10 @@ class LocalCalendar:
 
     A vdir's own ``.ics`` files belong to the collection ``name``; sub-folders one level
     down are collections of their own, named by their ``displayname`` file or folder name.
-    There is no cursor: every call reads everything (``complete=True``). A file that cannot
-    be read is skipped and named in ``problems``; a missing path raises ``SourceUnreadable``.
+    There is no cursor: every call reads everything (``complete=True``). A file, or an
+    event in a file, that cannot be read is skipped and named in ``problems``, whatever went
+    wrong; the rest is still read. Only a missing or unlistable path raises
+    ``SourceUnreadable`` (and a single-file calendar that is no iCalendar at all).
     """
 
     def __init__(self, path: Path, user: UserIdentity, name: str = "local") -> None:
@@ -33,20 +35,24 @@ class LocalCalendar:
         """Every event overlapping ``[window_start, window_end)``; ``cursor`` is ignored."""
         if self.path.is_file():
             try:
-                events = self._read(self.path, self.name, window_start, window_end)
+                reading = self._read(self.path, self.name, window_start, window_end)
             except FileNotFoundError as error:
                 raise SourceUnreadable(f"calendar {self.path} does not exist") from error
-            return CalendarChanges(events=tuple(events), complete=True)
-        found: list[CalendarEvent] = []
+            return CalendarChanges(reading.events, complete=True, problems=reading.problems)
+        found: list[IcsReading] = []
         problems: list[str] = []
         for file, collection in self._files():
             try:
-                found.extend(self._read(file, collection, window_start, window_end))
+                found.append(self._read(file, collection, window_start, window_end))
             except FileNotFoundError:
                 continue  # removed by a sync between listing and reading
             except SourceUnreadable as error:
                 problems.append(str(error))
-        return CalendarChanges(events=tuple(found), complete=True, problems=tuple(problems))
+        return CalendarChanges(
+            events=tuple(event for reading in found for event in reading.events),
+            complete=True,
+            problems=(*problems, *(p for reading in found for p in reading.problems)),
+        )
 
     def _files(self) -> list[tuple[Path, str]]:
         """Every ``.ics`` file of the vdir with the name of its collection."""
@@ -65,8 +71,12 @@ class LocalCalendar:
 
     def _read(
         self, file: Path, collection: str, window_start: datetime, window_end: datetime
-    ) -> list[CalendarEvent]:
-        """The events of one file; ``FileNotFoundError`` passes through."""
+    ) -> IcsReading:
+        """The events of one file and its problems, each naming the file.
+
+        ``FileNotFoundError`` passes through; a file that is no iCalendar at all raises
+        ``SourceUnreadable``. Nothing else does, whatever the file holds.
+        """
         try:
             data = file.read_bytes()
         except FileNotFoundError:
@@ -74,10 +84,17 @@ class LocalCalendar:
         except OSError as error:
             raise SourceUnreadable(f"{file}: {error.strerror or error}") from error
         try:
-            events = events_from_ics(data, self.user, window_start, window_end)
+            reading = read_ics(data, self.user, window_start, window_end, source=str(file))
         except SourceUnreadable as error:
             raise SourceUnreadable(f"{file}: {error}") from error
-        return [dataclasses.replace(e, calendar=collection) for e in events]
+        except Exception as error:
+            # A bug that a stranger's file trips on costs that file, never the calendar.
+            why = " ".join(str(error).split())[:200]
+            return IcsReading((), (f"{file}: unreadable ({type(error).__name__}: {why})",))
+        return IcsReading(
+            events=tuple(dataclasses.replace(e, calendar=collection) for e in reading.events),
+            problems=tuple(f"{file}: {problem}" for problem in reading.problems),
+        )
 
 
 def _visible(folder: Path) -> list[Path]:

@@ -117,6 +117,29 @@ def test_participants_roles_resources_and_responses(harness: Harness) -> None:
     assert not got.user_is_organizer
 
 
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("jane@northwind.com?bcc=attacker@evil.com", "contains a query string"),
+        ("jane@x.com>, attacker@evil.com", "holds more than one address"),
+        ("jane\x1b[2J@x.com", "contains control characters"),
+    ],
+)
+def test_an_invalid_address_never_becomes_a_participant(
+    harness: Harness, raw: str, why: str
+) -> None:
+    organizer = Participant(raw, "Jane Doe", response=Response.ACCEPTED)
+    attendee = Participant(raw.replace("jane", "raj"), "Raj Patel")
+    start = datetime(2025, 3, 20, 14, tzinfo=LONDON)
+    harness.add_event(event("evil-1", start, organizer=organizer, attendees=(USER, attendee)))
+    got = fetch(harness)["evil-1"]
+    assert got.organizer is None
+    assert [p.email for p in got.attendees] == [USER.email]
+    assert len(got.invalid_contacts) == 2
+    assert all(x.reason == f"not a valid address: {why}" for x in got.invalid_contacts)
+    assert all("\x1b" not in x.email for x in got.invalid_contacts)
+
+
 def test_the_users_own_answer_is_reported(harness: Harness) -> None:
     declined = Participant("ada@example.org", "Ada Lovelace", response=Response.DECLINED)
     harness.add_event(
