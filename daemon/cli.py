@@ -24,7 +24,7 @@ from daemon.errors import ConfigError, OutreachError, UserError
 from daemon.logging_setup import setup_logging
 from daemon.report import explain, status_json, status_table
 from daemon.runtime import Daemon
-from daemon.scrub import scrub
+from daemon.scrub import scrub, scrub_json
 from daemon.secrets import TokenStore
 from daemon.service import PassReport, run_pass
 from daemon.store.repository import AccountState, Store
@@ -211,7 +211,7 @@ def cmd_status(config: Config, *, as_json: bool) -> int:
         tracked = store.interviews()
         accounts = [s for a in config.accounts if (s := store.account_state(a.name))]
     if as_json:
-        print(json.dumps(status_json(tracked, tz), indent=2, ensure_ascii=False))
+        print(scrub_json(json.dumps(status_json(tracked, tz), indent=2, ensure_ascii=False)))
     else:
         print(scrub(status_table(tracked, accounts, tz), keep_newlines=True))
     return EXIT_OK

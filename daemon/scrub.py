@@ -96,3 +96,17 @@ def scrub(text: str, *, keep_newlines: bool = False) -> str:
         text = _LINE_BREAK.sub(" ", text)
     pattern = _CONTROL if keep_newlines else _CONTROL_OR_NEWLINE
     return pattern.sub(_shown, text)
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+
+
+def scrub_json(text: str) -> str:
+    """JSON text with secrets masked and the characters a terminal obeys escaped.
+
+    ``json.dumps`` already escapes C0 controls; DEL, the C1 controls (``\\x9b`` starts an
+    escape sequence on many terminals) and the Unicode line separators become ``\\uXXXX``
+    escapes, so the text stays valid JSON with the same meaning.
+    """
+    escaped = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return redact(escaped)

@@ -49,6 +49,7 @@ from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessag
 from daemon.errors import DraftChanged, ProviderError, SourceUnreadable
 from daemon.ports import DraftCheck, DraftRemoval, MailChanges
 from daemon.private_files import create_private, private_dir
+from providers.local.files import regular_file
 
 log = logging.getLogger(__name__)
 
@@ -414,22 +415,12 @@ def _entries(folder: Path) -> list[_Entry]:
         if not directory.is_dir():
             continue
         for path in directory.iterdir():
-            if path.name.startswith(".") or not _regular_file(path, inside):
+            if path.name.startswith(".") or not regular_file(path, inside):
                 continue
             key, _, info = path.name.partition(":")
             flags = info[len("2,") :] if info.startswith("2,") else ""
             entries.append(_Entry(key, path, flags))
     return entries
-
-
-def _regular_file(path: Path, inside: Path) -> bool:
-    """Whether ``path`` is a regular file (a link only to a regular file within ``inside``)."""
-    try:
-        if path.is_symlink() and not path.resolve().is_relative_to(inside):
-            return False
-        return path.is_file()
-    except OSError:
-        return False
 
 
 def _delivery_order(entry: _Entry) -> tuple[int, int, str, str]:

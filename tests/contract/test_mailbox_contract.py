@@ -711,5 +711,6 @@ def test_only_regular_files_are_read_from_a_maildir(local: LocalHarness, tmp_pat
     outside = tmp_path / "elsewhere.eml"
     outside.write_bytes(bytes(mail("ivan@acme.example", "ada@example.org", since, "<o@x>")))
     (cur / "1741000003.M1P1.out:2,S").symlink_to(outside)  # leaves the folder
+    (cur / "1741000004.M1P1.loop:2,S").symlink_to(cur / "1741000004.M1P1.loop:2,S")  # a loop
     found = local.mailbox.messages_with("ivan@acme.example", since)
     assert [m.message_id for m in found] == ["<a@acme>"]

@@ -6,6 +6,7 @@ Each test reproduces a report as it was written: one odd invitation stopped ever
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -214,3 +215,16 @@ def test_an_unexpected_error_in_one_account_leaves_the_others(
     assert len(all_drafts(world)) == 1  # the work account's
     accounts = world.run("accounts", at=WINDOW_OPENS)
     assert "AttributeError" in accounts.out
+
+
+def test_status_json_never_prints_a_token_or_an_escape_a_terminal_obeys(world: World) -> None:
+    title = "Interview \x9b2J at Acme (Authorization: Bearer ya29.SECRETSECRET)"
+    world.add_event("evil-2", title, START)
+    world.run("once", at=WINDOW_OPENS)
+    result = world.run("status", "--json", at=WINDOW_OPENS)
+    assert result.code == 0
+    assert "ya29.SECRET" not in result.out and "\x9b" not in result.out
+    data = json.loads(result.out)  # still valid JSON, with the same text where safe
+    assert data["interviews"][0]["title"] == (
+        "Interview \x9b2J at Acme (Authorization: Bearer [redacted])"
+    )

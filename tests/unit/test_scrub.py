@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from daemon.scrub import REDACTED, scrub
+from daemon.scrub import REDACTED, scrub, scrub_json
 
 
 def test_a_bearer_token_echoed_by_a_service_is_masked() -> None:
@@ -101,3 +103,10 @@ def test_unicode_line_separators_cannot_start_a_new_line() -> None:
     assert shown.splitlines() == [shown]
     assert shown == "Interview\\u2028ERROR forged line\\u2029\\x85\\x0b\\x0c\\x1c"
     assert scrub(text, keep_newlines=True) == shown
+
+
+def test_scrub_json_keeps_valid_json_and_escapes_what_a_terminal_obeys() -> None:
+    text = json.dumps({"title": "a\x9b[2J\u2028b", "note": "Bearer ya29.abc"}, ensure_ascii=False)
+    shown = scrub_json(text)
+    assert "\x9b" not in shown and "\u2028" not in shown and "ya29" not in shown
+    assert json.loads(shown) == {"title": "a\x9b[2J\u2028b", "note": "Bearer [redacted]"}

@@ -1,0 +1,21 @@
+"""Which files of a local calendar or Maildir are read at all.
+
+A vdir or a Maildir is a folder anyone with a sync tool or a mail client writes into. Only
+regular files are read: a directory, a FIFO or a device there (or a link to one, a link
+loop, or a link to anything outside the folder) is passed over, never opened, so it
+cannot fail or hang a pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def regular_file(path: Path, inside: Path) -> bool:
+    """Whether ``path`` is a regular file, or a link to one within ``inside`` (resolved)."""
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(inside):
+            return False
+        return path.is_file()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return False
