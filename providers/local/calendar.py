@@ -10,7 +10,13 @@ from pathlib import Path
 from daemon.domain.model import UserIdentity
 from daemon.errors import SourceUnreadable
 from daemon.ports import CalendarChanges
+from providers.local.files import read_at_most, regular_file
 from providers.local.ics import IcsReading, read_ics
+
+# One vdir file holds one event or series: a few KiB, a few MiB with attachments inline.
+MAX_VDIR_FILE_BYTES = 4 * 1024 * 1024
+# A calendar kept as one file (an export) holds years of events.
+MAX_CALENDAR_BYTES = 64 * 1024 * 1024
 
 
 class LocalCalendar:
@@ -60,11 +66,12 @@ class LocalCalendar:
             raise SourceUnreadable(
                 f"calendar {self.path} does not exist: create it or fix `calendar` in the config"
             )
+        inside = self.path.resolve()
         try:
-            files = [(f, self.name) for f in _ics_files(self.path)]
+            files = [(f, self.name) for f in _ics_files(self.path, inside)]
             for sub in sorted(_visible(self.path)):
-                if sub.is_dir():
-                    files.extend((f, _collection_name(sub)) for f in _ics_files(sub))
+                if sub.is_dir() and sub.resolve().is_relative_to(inside):
+                    files.extend((f, _collection_name(sub)) for f in _ics_files(sub, inside))
         except OSError as error:
             raise SourceUnreadable(f"calendar {self.path} cannot be read: {error}") from error
         return files
@@ -77,8 +84,9 @@ class LocalCalendar:
         ``FileNotFoundError`` passes through; a file that is no iCalendar at all raises
         ``SourceUnreadable``. Nothing else does, whatever the file holds.
         """
+        limit = MAX_CALENDAR_BYTES if file == self.path else MAX_VDIR_FILE_BYTES
         try:
-            data = file.read_bytes()
+            data = read_at_most(file, limit)
         except FileNotFoundError:
             raise
         except OSError as error:
@@ -101,8 +109,11 @@ def _visible(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if not p.name.startswith(".")]
 
 
-def _ics_files(folder: Path) -> list[Path]:
-    return sorted(p for p in _visible(folder) if p.suffix.lower() == ".ics" and p.is_file())
+def _ics_files(folder: Path, inside: Path) -> list[Path]:
+    """The ``.ics`` files of ``folder`` that are read at all (see ``regular_file``)."""
+    return sorted(
+        p for p in _visible(folder) if p.suffix.lower() == ".ics" and regular_file(p, inside)
+    )
 
 
 def _collection_name(folder: Path) -> str:

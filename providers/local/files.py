@@ -19,3 +19,16 @@ def regular_file(path: Path, inside: Path) -> bool:
         return path.is_file()
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return False
+
+
+class TooLarge(OSError):
+    """A file larger than what is read of such a file."""
+
+
+def read_at_most(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``; raises ``TooLarge`` past ``limit`` without reading the rest."""
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"larger than {limit // (1024 * 1024)} MiB: not read")
+    return data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from daemon.domain.model import (
 )
 from daemon.errors import SourceUnreadable
 from providers.local import LocalCalendar
+from providers.local.calendar import MAX_VDIR_FILE_BYTES
 from providers.local.ics import events_from_ics
 from tests.contract.conftest import LONDON
 from tests.contract.harness import Harness, LocalHarness, ics_document, vevent
@@ -226,6 +228,34 @@ def test_an_unreadable_file_is_reported_and_the_others_still_read(local: LocalHa
     assert [e.uid for e in changes.events] == ["good"]
     assert len(changes.problems) == 1
     assert "broken.ics" in changes.problems[0] and "\n" not in changes.problems[0]
+
+
+def test_only_regular_files_within_the_vdir_are_read(local: LocalHarness, tmp_path: Path) -> None:
+    local.add_event(event("good", datetime(2025, 3, 20, 10, tzinfo=LONDON)))
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.ics").write_bytes(
+        ics_document(vevent(event("outside", datetime(2025, 3, 21, 10, tzinfo=LONDON))))
+    )
+    (local.vdir / "folder.ics").mkdir()  # a directory named like an event
+    os.mkfifo(local.vdir / "fifo.ics")  # reading it would block for ever
+    (local.vdir / "zero.ics").symlink_to("/dev/zero")  # endless
+    (local.vdir / "out.ics").symlink_to(outside / "secret.ics")  # leaves the folder
+    (local.vdir / "loop.ics").symlink_to(local.vdir / "loop.ics")  # a link loop
+    (local.vdir / "linked").symlink_to(outside)  # a collection outside the vdir
+    changes = local.calendar.changes(None, WINDOW_START, WINDOW_END)
+    assert [e.uid for e in changes.events] == ["good"]
+    assert changes.problems == ()
+
+
+def test_a_file_too_large_for_one_event_is_a_problem_not_a_removal(local: LocalHarness) -> None:
+    local.add_event(event("good", datetime(2025, 3, 20, 10, tzinfo=LONDON)))
+    with (local.vdir / "huge.ics").open("wb") as huge:
+        huge.truncate(MAX_VDIR_FILE_BYTES + 1)  # sparse: costs no disk, and is never read
+    changes = local.calendar.changes(None, WINDOW_START, WINDOW_END)
+    assert [e.uid for e in changes.events] == ["good"]
+    assert len(changes.problems) == 1
+    assert "huge.ics" in changes.problems[0] and "larger than 4 MiB" in changes.problems[0]
 
 
 def test_a_single_ics_file_is_a_calendar(tmp_path: Path, user: UserIdentity) -> None:
