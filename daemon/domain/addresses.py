@@ -20,7 +20,7 @@ from daemon.domain.model import Exclusion, Participant, ParticipantKind, Respons
 
 # RFC 5322 atext without "?" (a URL's query string, never part of a real person's address).
 _LOCAL_EXTRA = frozenset("!#$%&'*+-/=^_`{|}~")
-_LABEL = re.compile(r"^[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?$")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _SHOWN_LENGTH = 80
 _INVALID_KEPT = 5
 
@@ -35,7 +35,8 @@ def parse_address(text: str) -> str:
     A ``mailto:`` prefix and surrounding whitespace are removed. Rejected: control
     characters, white space, several addresses, quotes, angle brackets, comments, query
     strings and anything that is not exactly one local part, one ``@`` and a domain of
-    at least two labels.
+    at least two labels. An internationalised domain is returned in its ASCII (``xn--``)
+    form; a local part must be ASCII (mail to others needs SMTPUTF8, which drafts avoid).
     """
     address = text.strip()
     if address[:7].lower() == "mailto:":
@@ -55,6 +56,9 @@ def parse_address(text: str) -> str:
     local, at, domain = address.lower().partition("@")
     if not at or not local or not domain:
         raise InvalidAddress("has no @domain")
+    if not local.isascii():
+        raise InvalidAddress("has a local part that is not ASCII")
+    domain = _ascii_domain(domain)
     _check_local(local)
     _check_domain(domain)
     try:
@@ -64,12 +68,22 @@ def parse_address(text: str) -> str:
     return f"{local}@{domain}"
 
 
+def _ascii_domain(domain: str) -> str:
+    """An internationalised domain in the ASCII form a mail header carries (``xn--``)."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise InvalidAddress("has an invalid domain") from error
+
+
 def _check_local(local: str) -> None:
     if len(local) > 64:
         raise InvalidAddress("has a local part longer than 64 characters")
     if local.startswith(".") or local.endswith(".") or ".." in local:
         raise InvalidAddress("has a misplaced dot")
-    if not all(c.isalnum() or c == "." or c in _LOCAL_EXTRA for c in local):
+    if not all(c.isascii() and (c.isalnum() or c == "." or c in _LOCAL_EXTRA) for c in local):
         raise InvalidAddress("has characters no address has")
 
 

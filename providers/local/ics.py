@@ -513,6 +513,9 @@ def _instance(vevent: Any, zone: tzinfo) -> str:
     return recurrence_instance(original, zone)
 
 
+_FOLDING = re.compile(r"[ \t\r\n]+")
+
+
 def _parameter(value: Any, name: str) -> str:
     params = getattr(value, "params", {})
     return str(params.get(name, "")).strip()
@@ -523,8 +526,10 @@ def _participant(
 ) -> Participant | None:
     if value is None:
         return None
-    # Folding can leave white space inside an address; it is never part of one.
-    address = "".join(str(value).split())
+    # Folding can leave spaces, tabs or line breaks inside an address; they are never part
+    # of one. Other characters str.split() takes for white space (\x1c-\x1f) are controls
+    # that must reach the address check, not vanish before it.
+    address = _FOLDING.sub("", str(value))
     if not address or address.lower() == "mailto:":
         return None
     return contacts.person(
