@@ -387,9 +387,12 @@ def _date(value: str | None, fallback: datetime) -> datetime:
         return fallback
     try:
         parsed = email.utils.parsedate_to_datetime(_cut(value, MAX_STRUCTURED_VALUE))
+        aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        # A Date at the edge of the calendar (31 Dec 9999 -2359) cannot be compared in UTC.
+        aware.astimezone(UTC)
     except Exception:  # whatever a stranger's Date makes it raise, it has no date
         return fallback
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return aware
 
 
 def message_date(msg: Message, fallback: datetime) -> datetime:

@@ -147,14 +147,19 @@ def _question(interview: Interview) -> str:
     return ""
 
 
+# Invitation text reaches a draft through the template's variables; control characters
+# (an escape sequence, DEL, C1 controls) in a title or a name have no place in a letter.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _split_subject(name: str, text: str, recipient: Participant) -> DraftContent:
     head, _, body = text.strip().partition("\n")
     if not head.lower().startswith("subject:"):
         raise TemplateProblem(f'{name}: the first line must be "Subject: ..."')
-    subject = " ".join(head.partition(":")[2].split())
+    subject = " ".join(_CONTROLS.sub("", head.partition(":")[2]).split())
     if not subject:
         raise TemplateProblem(f"{name}: the subject line is empty")
-    body = re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n"
+    body = re.sub(r"\n{3,}", "\n\n", _CONTROLS.sub("", body).strip()) + "\n"
     to = (Address(recipient.email, display_name(recipient)),)
     return DraftContent(to=to, subject=subject, body=body)
 

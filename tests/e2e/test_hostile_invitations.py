@@ -228,3 +228,11 @@ def test_status_json_never_prints_a_token_or_an_escape_a_terminal_obeys(world: W
     assert data["interviews"][0]["title"] == (
         "Interview \x9b2J at Acme (Authorization: Bearer [redacted])"
     )
+
+
+def test_control_characters_in_an_invitation_never_reach_a_draft(world: World) -> None:
+    world.add_event("ctl-1", "Interview at Acme del\x7fete \x9f\x1b[2J(Senior Engineer)", START)
+    result = world.run("once", at=WINDOW_OPENS)
+    assert result.code == 0, result.err
+    [draft] = all_drafts(world)
+    assert not any(c in draft for c in "\x7f\x9f\x1b")

@@ -315,6 +315,9 @@ HOSTILE_MESSAGES = {
     "invalid Date": message("From: ivan@acme.example", "Date: Mon, 99 Foo 2024 99:99:99 +9999"),
     "Date out of range": message("From: ivan@acme.example", "Date: 1 Jan 99999999999 00:00 +0000"),
     "Date of garbage": message("From: ivan@acme.example", "Date: " + "(" * 5000),
+    "Date at the end of time": message(
+        "From: ivan@acme.example", "Date: Fri, 31 Dec 9999 23:59:59 -2359"
+    ),
     "garbage headers": message(
         "From: ivan@acme.example",
         "To: " + "(" * 5000,
@@ -345,6 +348,8 @@ def test_hostile_content_never_raises_from_the_mime_functions(raw: bytes) -> Non
 
 def test_what_could_be_read_is_read() -> None:
     assert received(HOSTILE_MESSAGES["invalid Date"]).date == FALLBACK
+    # Found by the generated input: 9999-12-31 at -23:59 cannot be compared in UTC.
+    assert received(HOSTILE_MESSAGES["Date at the end of time"]).date == FALLBACK
     assert received(HOSTILE_MESSAGES["non-UTF-8 bytes"]).subject == "caf\ufffd \ufffd\ufffd"
     content = parse_draft_content(parse_message(HOSTILE_MESSAGES["non-UTF-8 bytes"]))
     assert content.body == "caf\ufffd \ufffd\ufffd\n"
