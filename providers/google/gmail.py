@@ -29,6 +29,7 @@ from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessag
 from daemon.errors import DraftChanged
 from daemon.ports import DraftCheck, DraftRemoval, MailChanges
 from providers.google.http import GoogleHttp, NotFound
+from providers.json_values import json_array, json_object, json_objects
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class GmailMailbox:
                     maxResults=500, pageToken=page_token,
                 )
             )  # fmt: skip
-            for record in _dicts(page.get("history")):
+            for record in json_objects(page.get("history")):
                 threads.update(_thread_ids(record))
             latest = str(page.get("historyId") or latest)
             page_token = page.get("nextPageToken")
@@ -162,7 +163,7 @@ class GmailMailbox:
             )
         except NotFound:
             return DraftCheck.GONE, draft_id
-        message = _dict(answer.get("message"))
+        message = json_object(answer.get("message"))
         if ref.version:
             same = str(message.get("id") or "") == ref.version
         else:
@@ -178,7 +179,7 @@ class GmailMailbox:
             )
         except NotFound:
             return None
-        return _content(_dict(answer.get("message")), ref.draft_id)
+        return _content(json_object(answer.get("message")), ref.draft_id)
 
     def find_draft(self, message_id: str) -> DraftRef | None:
         """The draft with this Message-ID header, with its version (its current message id).
@@ -192,7 +193,7 @@ class GmailMailbox:
         """The drafts.list item (draft id, message id, thread) with this Message-ID."""
         query = f"rfc822msgid:{_bare(message_id)}"
         answer = self._http.execute(self._users.drafts().list(userId="me", q=query, maxResults=5))
-        items = [i for i in _dicts(answer.get("drafts")) if _id(i.get("id"))]
+        items = [i for i in json_objects(answer.get("drafts")) if _id(i.get("id"))]
         return items[0] if items else None
 
     def find_sent(self, ref: DraftRef) -> MailMessage | None:
@@ -203,7 +204,7 @@ class GmailMailbox:
         """
         query = f"rfc822msgid:{_bare(ref.message_id)} in:sent"
         answer = self._http.execute(self._users.messages().list(userId="me", q=query, maxResults=5))
-        for item in _dicts(answer.get("messages")):
+        for item in json_objects(answer.get("messages")):
             gmail_id = _id(item.get("id"))
             if gmail_id:
                 return self._message(gmail_id)
@@ -233,8 +234,8 @@ class GmailMailbox:
                 )
             except NotFound:
                 answer = {}
-            for resource in _dicts(answer.get("messages")):
-                if "DRAFT" in _list(resource.get("labelIds")):
+            for resource in json_objects(answer.get("messages")):
+                if "DRAFT" in json_array(resource.get("labelIds")):
                     continue
                 message = _mail_message(resource)
                 if message is not None:
@@ -263,7 +264,9 @@ class GmailMailbox:
                     userId="me", q=query, maxResults=100, pageToken=page_token
                 )
             )
-            ids.extend(i for i in (_id(m.get("id")) for m in _dicts(answer.get("messages"))) if i)
+            ids.extend(
+                i for i in (_id(m.get("id")) for m in json_objects(answer.get("messages"))) if i
+            )
             page_token = answer.get("nextPageToken")
             if not page_token or len(ids) >= limit:
                 return ids[:limit]
@@ -290,7 +293,7 @@ def _message_body(draft: DraftMessage) -> dict[str, Any]:
 def _ref(answer: dict[str, Any], message_id: str) -> DraftRef:
     """A draft resource (``{id, message: {id, threadId}}``) as a ref; its version is the
     draft's current message id."""
-    message = _dict(answer.get("message"))
+    message = json_object(answer.get("message"))
     return DraftRef(
         draft_id=str(answer["id"]),
         message_id=normalize_message_id(message_id),
@@ -334,12 +337,12 @@ def _read_message(resource: dict[str, Any]) -> MailMessage:
     """``_mail_message`` without the safety net: the message date is Gmail's internal date
     (the Date header when it has none that can be read)."""
     pairs: list[tuple[str, str]] = []
-    for header in _dicts(_dict(resource.get("payload")).get("headers")):
+    for header in json_objects(json_object(resource.get("payload")).get("headers")):
         name, value = header.get("name"), header.get("value")
         if isinstance(name, str) and name:
             pairs.append((name, value if isinstance(value, str) else ""))
     received = _internal_date(resource.get("internalDate"))
-    folder = "sent" if "SENT" in _list(resource.get("labelIds")) else "inbox"
+    folder = "sent" if "SENT" in json_array(resource.get("labelIds")) else "inbox"
     message = headers_to_mail_message(pairs, folder, received or _EPOCH)
     return replace(message, thread_id=_id(resource.get("threadId")), date=received or message.date)
 
@@ -357,12 +360,12 @@ def _internal_date(value: Any) -> datetime | None:
 
 def _thread_ids(record: dict[str, Any]) -> set[str]:
     threads: set[str] = set()
-    for message in _dicts(record.get("messages")):
+    for message in json_objects(record.get("messages")):
         if message.get("threadId"):
             threads.add(str(message["threadId"]))
     for key in ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved"):
-        for change in _dicts(record.get(key)):
-            changed = _dict(change.get("message"))
+        for change in json_objects(record.get(key)):
+            changed = json_object(change.get("message"))
             if changed.get("threadId"):
                 threads.add(str(changed["threadId"]))
     return threads
@@ -379,21 +382,6 @@ def _bare(message_id: str) -> str:
 
 def _unb64(data: str) -> bytes:
     return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    """``value`` if it is a JSON object, else an empty one."""
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    """``value`` if it is a JSON array, else an empty one."""
-    return value if isinstance(value, list) else []
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    """The JSON objects in ``value`` if it is an array (other items are passed over)."""
-    return [item for item in _list(value) if isinstance(item, dict)]
 
 
 def _id(value: Any) -> str | None:

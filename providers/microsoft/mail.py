@@ -43,6 +43,7 @@ from daemon.domain.mime import (
 from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import DraftChanged, ProviderError
 from daemon.ports import DraftCheck, DraftRemoval, MailChanges
+from providers.json_values import json_array, json_object, json_objects, json_str
 from providers.microsoft.graph import GraphHttp, NotFound, PreconditionFailed, SyncStateGone
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class GraphMailbox:
     def _follow(self, url: str, changed: set[str]) -> str:
         while True:
             page = self._http.get(url)
-            for item in _dicts(page.get("value")):
+            for item in json_objects(page.get("value")):
                 changed.update(str(item[k]) for k in ("id", "conversationId") if item.get(k))
             if page.get("@odata.nextLink"):
                 url = str(page["@odata.nextLink"])
@@ -243,7 +244,7 @@ class GraphMailbox:
         page = self._http.request(
             "GET", "/me/mailFolders/drafts/messages", params=params, extra_prefer=TEXT_BODY
         )
-        return _dicts(page.get("value"))
+        return json_objects(page.get("value"))
 
     def read_draft(self, ref: DraftRef) -> DraftContent | None:
         """What the draft says now; ``None`` once it was sent or deleted."""
@@ -352,7 +353,9 @@ class GraphMailbox:
     def _by_message_id(self, folder: str, internet_message_id: str) -> dict[str, Any] | None:
         wanted = normalize_message_id(internet_message_id)
         params = {"$filter": f"internetMessageId eq '{_quote(wanted)}'", "$select": MESSAGE_FIELDS}
-        items = _dicts(self._http.get(f"/me/mailFolders/{folder}/messages", params).get("value"))
+        items = json_objects(
+            self._http.get(f"/me/mailFolders/{folder}/messages", params).get("value")
+        )
         return next((i for i in items if i.get("id")), None)
 
     def _pages(
@@ -362,7 +365,7 @@ class GraphMailbox:
         items: list[dict[str, Any]] = []
         page = self._http.get(path, params)
         for _ in range(SEARCH_PAGES):
-            items.extend(_dicts(page.get("value")))
+            items.extend(json_objects(page.get("value")))
             if not page.get("@odata.nextLink") or (limit is not None and len(items) >= limit):
                 break
             page = self._http.get(str(page["@odata.nextLink"]))
@@ -402,13 +405,13 @@ def _content(answer: dict[str, Any]) -> DraftContent:
     them (the first ``MAX_ADDRESSES_PER_MESSAGE`` recipients, ``MAX_DRAFT_BYTES``
     characters of body)."""
     to = []
-    for recipient in _list(answer.get("toRecipients"))[:MAX_ADDRESSES_PER_MESSAGE]:
+    for recipient in json_array(answer.get("toRecipients"))[:MAX_ADDRESSES_PER_MESSAGE]:
         address = _address(recipient)
         if address:
-            name = _str(_dict(_dict(recipient).get("emailAddress")).get("name"))
+            name = json_str(json_object(json_object(recipient).get("emailAddress")).get("name"))
             to.append(Address(address, clean_name(without_surrogates(name))))
-    body = _str(_dict(answer.get("body")).get("content"))[:MAX_DRAFT_BYTES]
-    subject = without_surrogates(_str(answer.get("subject")))
+    body = json_str(json_object(answer.get("body")).get("content"))[:MAX_DRAFT_BYTES]
+    subject = without_surrogates(json_str(answer.get("subject")))
     return DraftContent(to=tuple(to), subject=subject, body=without_surrogates(body))
 
 
@@ -426,7 +429,7 @@ def _mail_message(item: dict[str, Any], folder: str) -> MailMessage | None:
 def _read_message(item: dict[str, Any], folder: str) -> MailMessage:
     """``_mail_message`` without the safety net; raises on an unreadable date."""
     raw_headers: list[tuple[str, str]] = []
-    for header in _dicts(item.get("internetMessageHeaders")):
+    for header in json_objects(item.get("internetMessageHeaders")):
         name, value = header.get("name"), header.get("value")
         if isinstance(name, str) and name:
             raw_headers.append((name, value if isinstance(value, str) else ""))
@@ -442,20 +445,20 @@ def _read_message(item: dict[str, Any], folder: str) -> MailMessage:
     )
     people = [
         item.get("from"),
-        *_list(item.get("toRecipients")),
-        *_list(item.get("ccRecipients")),
+        *json_array(item.get("toRecipients")),
+        *json_array(item.get("ccRecipients")),
     ][:MAX_ADDRESSES_PER_MESSAGE]
     addresses = [_address(person) for person in people]
     return MailMessage(
         message_id=normalize_message_id(
-            without_surrogates(_str(item.get("internetMessageId"))[:MAX_HEADER_VALUE])
+            without_surrogates(json_str(item.get("internetMessageId"))[:MAX_HEADER_VALUE])
         ),
         sender=addresses[0],
         recipients=tuple(a for a in addresses[1:] if a),
-        subject=without_surrogates(_str(item.get("subject"))[:MAX_HEADER_VALUE]),
+        subject=without_surrogates(json_str(item.get("subject"))[:MAX_HEADER_VALUE]),
         date=_date(stamp),
         folder=folder,
-        thread_id=_str(item.get("conversationId")) or None,
+        thread_id=json_str(item.get("conversationId")) or None,
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=message_ids(named.get("references")),
         headers=headers,
@@ -483,7 +486,7 @@ def _address_header(value: str) -> str:
 def _address(value: Any) -> str:
     """The address of a Graph recipient (``{"emailAddress": {"address": …}}``) as
     ``parse_address`` gives it; ``""`` when there is none or it is not a valid address."""
-    address = _dict(_dict(value).get("emailAddress")).get("address")
+    address = json_object(json_object(value).get("emailAddress")).get("address")
     if not isinstance(address, str):
         return ""
     try:
@@ -517,23 +520,3 @@ def _iso(at: datetime) -> str:
 
 def _quote(value: str) -> str:
     return value.replace("'", "''")
-
-
-def _str(value: Any) -> str:
-    """``value`` if it is a JSON string, else ``""``."""
-    return value if isinstance(value, str) else ""
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    """``value`` if it is a JSON object, else an empty one."""
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    """``value`` if it is a JSON array, else an empty one."""
-    return value if isinstance(value, list) else []
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    """The JSON objects in ``value`` if it is an array (other items are passed over)."""
-    return [item for item in _list(value) if isinstance(item, dict)]
