@@ -142,9 +142,9 @@ def report(
     for record in records:
         by_property[record["property"]].append(record)
     rows = [
-        "| property | examples | failing examples | s/example median | s/example max "
-        "| s/pass median | s/pass max | peak MiB | growth MiB max |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| property | examples | failing examples | hostile input drafted | s/example median "
+        "| s/example max | s/pass median | s/pass max | peak MiB | growth MiB max |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in (*PROPERTIES, "all"):
         group = records if name == "all" else by_property.get(name, [])
@@ -154,8 +154,9 @@ def report(
         passes = [r["pass_seconds"] for r in group]
         medians = [r["median_pass_seconds"] for r in group if r["median_pass_seconds"] is not None]
         failing = sum(1 for r in group if r["violations"])
+        drafted = sum(1 for r in group if r.get("hostile_drafts"))
         rows.append(
-            f"| {name} | {len(group):,} | {failing:,} | {statistics.median(seconds):.2f} "
+            f"| {name} | {len(group):,} | {failing:,} | {drafted:,} | {statistics.median(seconds):.2f} "
             f"| {max(seconds):.1f} | {statistics.median(medians) if medians else 0:.2f} "
             f"| {max(passes):.1f} | {max(r['peak_mib'] for r in group):.0f} "
             f"| {max(r['growth_mib'] for r in group):.0f} |"

@@ -1096,16 +1096,6 @@ CALENDAR_BOMBS = (
         )
     ),
     # Found by generation: each a cause of its own.
-    _one(
-        "panel-series.ics",
-        _interview(
-            "panel",
-            dtstart=":20261202T140000Z",
-            dtend="DTEND:20261202T150000Z",
-            rrule="FREQ=HOURLY",
-            crowd=18,
-        ),
-    ),
     _one("separator.ics", _interview("separator", organizer=Person("ja\x1cne.doe@northwind.com"))),
     _one("idn.ics", _interview("idn", organizer=Person("john@bücher.de", "John"))),
     _one("c1.ics", _interview("c1", summary="Interview \x9b31m (Data Engineer)")),
