@@ -45,6 +45,7 @@ import struct
 import tempfile
 import time
 import traceback
+import unicodedata
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -853,7 +854,12 @@ def _address_problem(address: str, header: str, corpus: list[str]) -> str | None
         return f"parse_address makes it {checked!r}"
     if header == "From":
         return None if address == USER else "not the user's address"
-    if not any(address in text or _unicode_form(address) in text for text in corpus):
+    form = _unicode_form(address)
+    # IDNA maps a domain through NFKC first (a combining accent, a full-width letter).
+    if not any(
+        address in text or form in text or form in unicodedata.normalize("NFKC", text)
+        for text in corpus
+    ):
         return "appears nowhere in the input"
     return None
 
