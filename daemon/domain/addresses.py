@@ -23,6 +23,11 @@ _LOCAL_EXTRA = frozenset("!#$%&'*+-/=^_`{|}~")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _SHOWN_LENGTH = 80
 _INVALID_KEPT = 5
+# A terminal escape sequence (CSI "ESC [ … final", OSC "ESC ] … BEL/ST", or ESC and one
+# character): removed whole from a name, so that "\x1b[2JRaj" reads "Raj", not "[2JRaj".
+_TERMINAL_SEQUENCE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?|.?)"
+)
 
 
 class InvalidAddress(ValueError):
@@ -99,8 +104,15 @@ def _check_domain(domain: str) -> None:
 
 def clean_name(text: str) -> str:
     """A display name on one line, without control characters, at most 256 characters."""
-    printable = "".join(c if c.isprintable() else " " for c in text[: MAX_NAME_LENGTH * 4])
+    printable = without_controls(text[: MAX_NAME_LENGTH * 4], keep="")
     return " ".join(printable.split())[:MAX_NAME_LENGTH].strip()
+
+
+def without_controls(text: str, keep: str = "\t") -> str:
+    """``text`` without terminal escape sequences, its other unprintable characters
+    (but those in ``keep``) turned into spaces."""
+    plain = _TERMINAL_SEQUENCE.sub("", text)
+    return "".join(c if c.isprintable() or c in keep else " " for c in plain)
 
 
 def shown(text: str) -> str:
@@ -149,6 +161,12 @@ class Contacts:
         return Participant(
             email=email, name=clean_name(name), kind=kind, required=required, response=response
         )
+
+    def unreadable(self, entry: str, reason: str) -> None:
+        """Keep an entry that could not even be split into address and name."""
+        self.read += 1
+        if len(self.invalid) < _INVALID_KEPT:
+            self.invalid.append(Exclusion(shown(entry), reason))
 
 
 def attendee_entries(attendees: Any) -> list[Any]:

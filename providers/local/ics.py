@@ -29,7 +29,7 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone  # type: ignore[import-untyped]
 
-from daemon.domain.addresses import Contacts, shown
+from daemon.domain.addresses import Contacts, shown, without_controls
 from daemon.domain.limits import (
     MAX_ATTENDEES_PER_EVENT,
     MAX_INSTANCES_PER_SERIES,
@@ -93,6 +93,9 @@ _MARGIN = timedelta(days=2)
 _MAX_PROBLEMS = 5
 """Problems named for one document; the rest are counted."""
 
+_CONTACT_PROPERTIES = frozenset({"ORGANIZER", "ATTENDEE"})
+# Stands in, inside the reader only, for a contact line icalendar cannot read.
+_UNREADABLE_CONTACT = "X-INTERVIEW-OUTREACH-UNREADABLE-CONTACT"
 _ZONED_PROPERTIES = frozenset({"DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE", "DUE"})
 
 
@@ -323,9 +326,33 @@ def _prepared_lines(component: Component, zones: Zones) -> list[str]:
             attendees += 1
             if attendees > MAX_ATTENDEES_PER_EVENT:
                 dropped.add(index)
+                continue
+        if name in _CONTACT_PROPERTIES:
+            lines[index] = _readable_contact(lines[index])
         elif name in _ZONED_PROPERTIES and "TZID" in lines[index].upper():
             lines[index] = _with_zone_key(lines[index], zones)
     return [line for index, line in enumerate(lines) if index not in dropped]
+
+
+def _readable_contact(line: str) -> str:
+    """An ORGANIZER or ATTENDEE line icalendar can read, or one naming it as unreadable.
+
+    icalendar drops a whole property whose parameters hold a control character or an
+    unbalanced quote, with no error the reader sees; the invitation would then seem to
+    have no interviewer. Controls in the parameters become spaces (the name is cleaned
+    later); a line that still cannot be read is kept as an unreadable contact, so that
+    ``explain`` names it instead of saying nobody was invited.
+    """
+    name, params, value = split_line(line)
+    if params and not line[: len(line) - len(value)].isprintable():
+        params = [without_controls(param) for param in params]
+        line = f"{name};{';'.join(params)}:{value}"
+    try:
+        icalendar.parser.Contentline(line).parts()  # type: ignore[no-untyped-call]
+    except Exception:
+        entry = without_controls(value or line)[:200]
+        return f"{_UNREADABLE_CONTACT}:{entry}"
+    return line
 
 
 def _with_zone_key(line: str, zones: Zones) -> str:
@@ -447,6 +474,8 @@ def _event(uid: str, vevent: Any, context: _Context, recurring: bool) -> Calenda
     contacts = Contacts()
     # An organizer rarely carries a PARTSTAT; they attend what they organize.
     organizer = _participant(contacts, _first(vevent.get("ORGANIZER")), Response.ACCEPTED)
+    for entry in _as_list(vevent.get(_UNREADABLE_CONTACT)):
+        contacts.unreadable(str(entry), "unreadable attendee or organizer entry")
     attendees: list[Participant] = []
     for value in _as_list(vevent.get("ATTENDEE")):
         if contacts.full:

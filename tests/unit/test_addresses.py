@@ -76,5 +76,13 @@ def test_contacts_keep_a_few_rejected_entries_shown_safely_and_stop_at_the_bound
 def test_names_and_shown_values_are_one_safe_line() -> None:
     assert clean_name("  Jane\r\nBcc: x  ") == "Jane Bcc: x"
     assert len(clean_name("x" * 10_000)) == 256
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\x1b[2JRaj Patel", "\x1b[31mRaj\x1b[0m Patel", "\x1b]0;title\x07Raj Patel", "\x1bcRaj Patel"],
+)
+def test_a_terminal_escape_sequence_leaves_no_trace_in_a_name(text: str) -> None:
+    assert clean_name(text) == "Raj Patel"
     assert shown("a\x1bb") == "a\\x1bb"
     assert len(shown("y" * 500)) == 80

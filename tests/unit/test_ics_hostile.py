@@ -804,3 +804,49 @@ def test_an_all_day_series_from_year_one_keeps_its_dates() -> None:
     assert events[0].instance == date(2026, 12, 12).isoformat()  # the first Saturday
     assert events[0].start == datetime(2026, 12, 12, tzinfo=LONDON)
     assert cheap(cost), cost
+
+
+# A control character in a parameter made icalendar drop the whole ATTENDEE line without
+# an error, so an invitation seemed to have nobody at the employer (found by the
+# generated-input run). The person is kept; the name loses the escape sequence.
+@pytest.mark.parametrize(
+    ("name_parameter", "name"),
+    [
+        ("CN=\x1b[2JRaj Patel", "Raj Patel"),
+        ('CN="\x1b]0;pwned\x07Raj Patel"', "Raj Patel"),
+        ("CN=Raj\x00 Patel", "Raj Patel"),
+        ("CN=Raj Patel;ROLE\x7f=REQ-PARTICIPANT", "Raj Patel"),
+    ],
+)
+def test_a_control_character_in_a_parameter_never_drops_the_attendee(
+    name_parameter: str, name: str
+) -> None:
+    data = ics(
+        vevent(
+            "cn",
+            ":20261210T150000Z",
+            "ORGANIZER;CN=Rec:mailto:rec@acme.com",
+            f"ATTENDEE;{name_parameter}:mailto:raj@acme.com",
+        )
+    )
+    (event,) = read(data)
+    assert [(p.email, p.name) for p in event.attendees] == [("raj@acme.com", name)]
+    assert event.invalid_contacts == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "shown_entry"),
+    [
+        ('ATTENDEE;CN="Raj:mailto:raj@acme.com', 'ATTENDEE;CN="Raj:mailto:raj@acme.com'),
+        ('ATTENDEE;CN=R"a"j:mailto:raj@acme.com', "mailto:raj@acme.com"),
+    ],
+)
+def test_an_attendee_line_that_cannot_be_read_is_named_not_forgotten(
+    line: str, shown_entry: str
+) -> None:
+    data = ics(vevent("q", ":20261210T150000Z", "ORGANIZER:mailto:rec@acme.com", line))
+    (event,) = read(data)
+    assert event.attendees == ()
+    assert [(x.email, x.reason) for x in event.invalid_contacts] == [
+        (shown_entry, "unreadable attendee or organizer entry")
+    ]
