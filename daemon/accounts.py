@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 from daemon.config import AccountConfig, Config, GoogleAccount, LocalAccount
 from daemon.domain.model import UserIdentity
 from daemon.errors import AuthorizationNeeded, ProviderError, UserError
+from daemon.ports import IndexFactory
 from daemon.secrets import TokenStore
 from daemon.service import Account, Unavailable, user_identity
-from providers import google, microsoft
 from providers.local import LocalCalendar, LocalMailbox
+
+# providers.google and providers.microsoft are imported in _open, for an account that uses
+# them: their client libraries are heavy, and a daemon with only local accounts never loads
+# them (tests/unit/test_startup_imports.py).
 
 
 @dataclass
@@ -28,11 +32,16 @@ class OpenedAccounts:
 
 
 def open_accounts(
-    config: Config, tokens: TokenStore | None = None, names: Sequence[str] | None = None
+    config: Config,
+    tokens: TokenStore | None = None,
+    names: Sequence[str] | None = None,
+    message_index: IndexFactory | None = None,
 ) -> OpenedAccounts:
     """Open the providers of the named (default: every) configured account.
 
-    One failure never stops the others.
+    ``message_index`` gives a local account's index of Maildir headers by account name
+    (``Store.message_index``); without it each mailbox keeps one in memory. One failure
+    never stops the others.
     """
     tokens = tokens or TokenStore()
     user = user_identity(config)
@@ -41,7 +50,7 @@ def open_accounts(
         if names is not None and account.name not in names:
             continue
         try:
-            opened.accounts.append(_open(account, user, tokens))
+            opened.accounts.append(_open(account, user, tokens, message_index))
         except AuthorizationNeeded as error:
             opened.unavailable.append(
                 Unavailable(account.name, account.provider, str(error), needs_auth=True)
@@ -52,21 +61,34 @@ def open_accounts(
     return opened
 
 
-def _open(account: AccountConfig, user: UserIdentity, tokens: TokenStore) -> Account:
+def _open(
+    account: AccountConfig,
+    user: UserIdentity,
+    tokens: TokenStore,
+    message_index: IndexFactory | None = None,
+) -> Account:
     if isinstance(account, LocalAccount):
         return Account(
             name=account.name,
             provider="local",
             calendar=LocalCalendar(account.calendar, user, name=account.name),
             mailbox=LocalMailbox(
-                account.address, account.maildir, drafts=account.drafts, sent=account.sent
+                account.address,
+                account.maildir,
+                drafts=account.drafts,
+                sent=account.sent,
+                index=message_index(account.name) if message_index is not None else None,
             ),
         )
     if isinstance(account, GoogleAccount):
+        from providers import google  # noqa: PLC0415
+
         connection = google.connect(account, user, tokens)
         return Account(
             account.name, "google", connection.calendar, connection.mailbox, connection.close
         )
+    from providers import microsoft  # noqa: PLC0415
+
     microsoft_connection = microsoft.connect(account, user, tokens)
     return Account(
         account.name,

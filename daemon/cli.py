@@ -15,21 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from daemon import __version__, doctor, unit
-from daemon.accounts import open_accounts
+from daemon import __version__
 from daemon.config import CONFIG_ENV, Config, GoogleAccount, LocalAccount, load_config
-from daemon.demo import run_demo
 from daemon.errors import ConfigError, OutreachError, UserError
 from daemon.logging_setup import setup_logging
-from daemon.report import explain, status_json, status_table
-from daemon.runtime import Daemon
-from daemon.scrub import scrub, scrub_json
-from daemon.secrets import TokenStore
-from daemon.service import PassReport, run_pass
-from daemon.store.repository import AccountState, Store
-from daemon.template_check import check_templates, format_report
-from providers import google, microsoft
+from daemon.scrub import scrub
+
+if TYPE_CHECKING:
+    from daemon.service import PassReport
+
+# Each command imports what it needs when it runs (the `noqa: PLC0415` imports below):
+# `status`, `explain` and `accounts` never load the provider client libraries, Alembic,
+# the scheduler or the templates. tests/unit/test_startup_imports.py keeps it so.
 
 Clock = Callable[[], datetime]
 
@@ -140,6 +139,8 @@ def _print_problems(error: UserError) -> None:
 
 def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
     if args.command == "demo":
+        from daemon.demo import run_demo  # noqa: PLC0415
+
         return run_demo(args.dir, clock)
     if args.command == "doctor":
         return cmd_doctor(args.config)
@@ -163,14 +164,21 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
 
 def cmd_once(config: Config, clock: Clock) -> int:
     """One pass over every account; prints a line per account."""
-    opened = open_accounts(config, TokenStore.for_config(config))
-    try:
-        with Store(config.storage.url) as store:
+    from daemon.accounts import open_accounts  # noqa: PLC0415
+    from daemon.secrets import TokenStore  # noqa: PLC0415
+    from daemon.service import run_pass  # noqa: PLC0415
+    from daemon.store.repository import Store  # noqa: PLC0415
+
+    with Store(config.storage.url) as store:
+        opened = open_accounts(
+            config, TokenStore.for_config(config), message_index=store.message_index
+        )
+        try:
             report = run_pass(
                 config, store, opened.accounts, clock(), opened.unavailable, clock=clock
             )
-    finally:
-        opened.close()
+        finally:
+            opened.close()
     print_pass_report(report)
     return EXIT_FAILED if report.failed or report.blocked else EXIT_OK
 
@@ -206,10 +214,21 @@ def print_pass_report(report: PassReport) -> None:
 
 def cmd_status(config: Config, *, as_json: bool) -> int:
     """Print every tracked interview, as a table or as SPEC's JSON."""
+    from daemon.report import status_json, status_table  # noqa: PLC0415
+    from daemon.scrub import scrub_json  # noqa: PLC0415
+    from daemon.store.sqlite_reader import read_status  # noqa: PLC0415
+
     tz = config.profile.timezone
-    with Store(config.storage.url) as store:
-        tracked = store.interviews()
-        accounts = [s for a in config.accounts if (s := store.account_state(a.name))]
+    view = read_status(config.storage.url)  # SQLite at the newest schema: no SQLAlchemy
+    if view is not None:
+        tracked = view.interviews
+        accounts = [s for a in config.accounts if (s := view.accounts.get(a.name))]
+    else:
+        from daemon.store.repository import Store  # noqa: PLC0415
+
+        with Store(config.storage.url) as store:
+            tracked = store.interviews()
+            accounts = [s for a in config.accounts if (s := store.account_state(a.name))]
     if as_json:
         print(scrub_json(json.dumps(status_json(tracked, tz), indent=2, ensure_ascii=False)))
     else:
@@ -219,6 +238,10 @@ def cmd_status(config: Config, *, as_json: bool) -> int:
 
 def cmd_auth(config: Config, name: str, *, no_browser: bool, browser: bool) -> int:
     """Authorize one account and remember that it no longer needs it."""
+    from daemon.secrets import TokenStore  # noqa: PLC0415
+    from daemon.store.records import AccountState  # noqa: PLC0415
+    from daemon.store.repository import Store  # noqa: PLC0415
+
     account = config.account(name)
     if isinstance(account, LocalAccount):
         print(f"{name}: a local account reads files and needs no authorization")
@@ -226,9 +249,13 @@ def cmd_auth(config: Config, name: str, *, no_browser: bool, browser: bool) -> i
     tokens = TokenStore.for_config(config)
     tokens.ensure_usable()  # no sign-in whose tokens could not be kept
     if isinstance(account, GoogleAccount):
+        from providers import google  # noqa: PLC0415
+
         address = google.authorize(account, tokens, open_browser=not no_browser, say=print)
     else:
         # Microsoft: the device code by default (--no-browser means the same), --browser opens one.
+        from providers import microsoft  # noqa: PLC0415
+
         address = microsoft.authorize(account, tokens, browser=browser, say=print)
     with Store(config.storage.url) as store:
         previous = store.account_state(name)
@@ -240,6 +267,8 @@ def cmd_auth(config: Config, name: str, *, no_browser: bool, browser: bool) -> i
 
 def cmd_templates_check(config: Config) -> int:
     """Render the user's templates against sample interviews; exit 1 on any problem."""
+    from daemon.template_check import check_templates, format_report  # noqa: PLC0415
+
     report = check_templates(config.templates_dir, config.profile, config.rules)
     print(format_report(report))
     return EXIT_OK if report.ok else EXIT_FAILED
@@ -247,6 +276,9 @@ def cmd_templates_check(config: Config) -> int:
 
 def cmd_explain(config: Config, interview_id: str) -> int:
     """Explain one interview by id or unique id prefix."""
+    from daemon.report import explain  # noqa: PLC0415
+    from daemon.store.repository import Store  # noqa: PLC0415
+
     with Store(config.storage.url) as store:
         matches = store.find(interview_id.strip())
         if len(matches) != 1:
@@ -262,6 +294,8 @@ def cmd_explain(config: Config, interview_id: str) -> int:
 
 def cmd_run(config_path: Path | None, clock: Clock) -> int:
     """The daemon, until SIGTERM/SIGINT; a bad configuration stops it before it starts."""
+    from daemon.runtime import Daemon  # noqa: PLC0415
+
     daemon = Daemon(lambda: load_config(config_path, os.environ), clock=clock)
     try:
         code = daemon.run()
@@ -278,6 +312,10 @@ def cmd_run(config_path: Path | None, clock: Clock) -> int:
 
 def cmd_accounts(config: Config, clock: Clock) -> int:
     """Each account with provider, address, authorization state, last pass and error."""
+    from daemon import doctor  # noqa: PLC0415 (describe_accounts lives there)
+    from daemon.secrets import TokenStore  # noqa: PLC0415
+    from daemon.store.repository import Store  # noqa: PLC0415
+
     with Store(config.storage.url) as store:
         described = doctor.describe_accounts(config, store, TokenStore.for_config(config), clock())
         print(scrub(described, keep_newlines=True))
@@ -286,6 +324,8 @@ def cmd_accounts(config: Config, clock: Clock) -> int:
 
 def cmd_doctor(config_path: Path | None) -> int:
     """Check the whole set-up; exit 1 when anything needs fixing."""
+    from daemon import doctor  # noqa: PLC0415
+
     checks = doctor.run_doctor(config_path)
     print(doctor.format_checks(checks))
     return EXIT_FAILED if any(check.failed for check in checks) else EXIT_OK
@@ -293,6 +333,8 @@ def cmd_doctor(config_path: Path | None) -> int:
 
 def cmd_service(action: str, config_path: Path | None) -> int:
     """Write or remove the systemd user unit; say which systemctl command to run."""
+    from daemon import unit  # noqa: PLC0415
+
     if action == "uninstall":
         removed = unit.uninstall()
         if removed is None:

@@ -90,8 +90,8 @@ def run_demo(directory: Path | None, clock: Callable[[], datetime]) -> int:
     now = clock()
     config_path = _write_sample(root, tz, now)
     config = load_config(config_path, os.environ)
-    opened = open_accounts(config)
     with Store(config.storage.url) as store:
+        opened = open_accounts(config, message_index=store.message_index)
         report = run_pass(config, store, opened.accounts, now, opened.unavailable)
         table = status_table(store.interviews(), [], config.profile.timezone)
     drafts = root / "mail" / ".Drafts"

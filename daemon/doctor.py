@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic.runtime.migration import MigrationContext
-
 from daemon.config import (
     AccountConfig,
     Config,
@@ -34,7 +32,8 @@ from daemon.errors import ConfigError, OutreachError, StorageError, UserError
 from daemon.leasing import describe_holder
 from daemon.secrets import FileSecrets, TokenStore, keyring_problem
 from daemon.store.db import open_engine
-from daemon.store.repository import AccountState, Store
+from daemon.store.records import AccountState
+from daemon.store.repository import Store
 from daemon.unit import ENABLE_COMMAND, UNIT_NAME, unit_command, unit_path
 
 OK, FAIL, SKIP = "ok", "FAIL", "--"
@@ -213,6 +212,8 @@ def _account_states(config: Config) -> dict[str, AccountState]:
 
 def check_database(config: Config) -> Check:
     """Open (create, migrate) the database and say at which schema revision it is."""
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 (only doctor needs it)
+
     try:
         engine = open_engine(config.storage.url)
     except StorageError as error:

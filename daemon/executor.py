@@ -49,7 +49,8 @@ from daemon.domain.planning import (
 from daemon.errors import DraftChanged
 from daemon.ports import DraftCheck, DraftRemoval, Mailbox
 from daemon.scrub import scrub
-from daemon.store.repository import AuditEntry, Store
+from daemon.store.records import AuditEntry
+from daemon.store.repository import Store
 
 
 @dataclass

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from daemon.store.repository import Claimant, Lease, LeaseHeld, Store
+from daemon.store.records import Claimant, Lease, LeaseHeld
+from daemon.store.repository import Store
 
 LEASE_TTL = timedelta(minutes=5)
 """How long a lease lasts unless renewed; a dead holder on another host is waited out."""

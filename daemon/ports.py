@@ -7,7 +7,7 @@ behaviour documented here. Errors are raised from ``daemon.errors`` only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -162,3 +162,93 @@ class Mailbox(Protocol):
         ``message_id``, or, where the provider has threads, whose thread is ``thread_id``.
         """
         ...
+
+
+# ---------------------------------------------------------------------------------------------
+# The index of a Maildir's headers (issue 11): lookups instead of scans
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """One message file of a Maildir folder as the index last saw it.
+
+    ``name`` is the file's path inside its folder (``cur/KEY:2,S``); the file counts as
+    unchanged while its size, modification time and inode are the same.
+    """
+
+    name: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """A message file and what its header says; ``message`` is ``None`` when it cannot be
+    read (it is then passed over until the file changes)."""
+
+    file: IndexedFile
+    trashed: bool
+    message: MailMessage | None
+
+
+@dataclass(frozen=True)
+class FolderChanges:
+    """What changed in one folder since the index last saw it, applied in this order:
+    ``removed`` (names), ``moved`` (old name, the file under its new name, whether it is
+    trashed now: a rename such as a flag change, with nothing re-read), ``added`` (files
+    the index does not hold: a changed file is removed and added again)."""
+
+    removed: tuple[str, ...] = ()
+    moved: tuple[tuple[str, IndexedFile, bool], ...] = ()
+    added: tuple[IndexEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndexedMessage:
+    """A message found in the index, with the folder and file it is in."""
+
+    folder: str
+    name: str
+    message: MailMessage
+
+
+class MessageIndex(Protocol):
+    """The headers that matter of one account's Maildir folders, kept between passes.
+
+    Folders are named by their path. An index holds no message bodies, only what
+    ``MailMessage`` says (with the headers the core reads). Lookups never answer with
+    trashed or unreadable files, and never load the whole index; what they return may
+    include more than was asked (the caller checks), never less. Raises ``StorageError``
+    when the place it is kept in fails.
+    """
+
+    def files(self, folder: str) -> dict[str, IndexedFile]:
+        """Every file of ``folder`` the index holds, by name."""
+        ...
+
+    def apply(self, folder: str, kind: str, changes: FolderChanges) -> None:
+        """Record ``changes`` of ``folder`` (of ``kind``: "inbox" or "sent"), all or nothing."""
+        ...
+
+    def retain(self, folders: Collection[str]) -> None:
+        """Forget every folder but ``folders`` (say, one deleted or no longer read)."""
+        ...
+
+    def with_address(self, address: str, since: datetime) -> list[IndexedMessage]:
+        """Messages from, to or cc ``address`` (lower case) dated at or after ``since``."""
+        ...
+
+    def referring_to(self, message_id: str, since: datetime) -> list[IndexedMessage]:
+        """Messages dated at or after ``since`` whose In-Reply-To or References names
+        ``message_id``."""
+        ...
+
+    def with_message_id(self, message_id: str, folder: str) -> list[IndexedMessage]:
+        """Messages of ``folder`` whose Message-ID is ``message_id``."""
+        ...
+
+
+IndexFactory = Callable[[str], MessageIndex]
+"""Gives the ``MessageIndex`` of the account with the given name (``Store.message_index``)."""

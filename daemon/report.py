@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
 from daemon.domain.people import display_name
 from daemon.domain.timing import format_short, format_when
-from daemon.store.repository import AccountState, AuditEntry, TrackedInterview
+from daemon.store.records import AccountState, AuditEntry, TrackedInterview
 
 ActionJson = dict[str, str | None]
 

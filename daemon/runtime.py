@@ -54,7 +54,8 @@ from daemon.ports import (
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
 from daemon.service import Account, PassReport, run_pass
-from daemon.store.repository import AccountState, Store
+from daemon.store.records import AccountState
+from daemon.store.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -425,14 +426,20 @@ class Daemon:
     # -- passes --------------------------------------------------------------------------
 
     def run_account_pass(self, name: str) -> PassOutcome | None:
-        """The scheduled pass of one account (an APScheduler job)."""
-        return self._guarded_pass((name,))
+        """The scheduled pass of one account (an APScheduler job).
+
+        Skipped when the account was passed less than half an interval ago, by this or
+        another process: processes sharing the accounts serve each once a round.
+        """
+        return self._guarded_pass((name,), fresh_within=timedelta(seconds=self.poll_seconds / 2))
 
     def run_due_pass(self) -> PassOutcome | None:
         """The wake-up for a due action: a pass over every account."""
         return self._guarded_pass(None)
 
-    def _guarded_pass(self, names: Sequence[str] | None) -> PassOutcome | None:
+    def _guarded_pass(
+        self, names: Sequence[str] | None, fresh_within: timedelta | None = None
+    ) -> PassOutcome | None:
         if self._stopping.is_set():
             return None
         with self._pass_lock:
@@ -449,7 +456,7 @@ class Daemon:
             now = self._clock()
             self._running_since = time.monotonic()
             try:
-                outcome = self.pass_once(config, store, names, now)
+                outcome = self.pass_once(config, store, names, now, fresh_within)
             except (OutreachError, OSError) as error:
                 log.error("pass failed: %s", error)
                 self._systemd.status(f"last pass failed: {error}")
@@ -466,10 +473,18 @@ class Daemon:
             return outcome
 
     def pass_once(
-        self, config: Config, store: Store, names: Sequence[str] | None, now: datetime
+        self,
+        config: Config,
+        store: Store,
+        names: Sequence[str] | None,
+        now: datetime,
+        fresh_within: timedelta | None = None,
     ) -> PassOutcome:
-        """One pass over ``names`` (every account when ``None``) at ``now``."""
-        opened = open_accounts(config, TokenStore.for_config(config), names)
+        """One pass over ``names`` (every account when ``None``) at ``now``; see ``run_pass``
+        for ``fresh_within``."""
+        opened = open_accounts(
+            config, TokenStore.for_config(config), names, message_index=store.message_index
+        )
         try:
             accounts = [
                 guarded(a, self._stopping)
@@ -479,7 +494,7 @@ class Daemon:
             unavailable = [u for u in opened.unavailable if names is None or u.name in names]
             covered = tuple(a.name for a in accounts) + tuple(u.name for u in unavailable)
             needed_auth = {n: _needs_auth(store.account_state(n)) for n in covered}
-            report = run_pass(config, store, accounts, now, unavailable, clock=self._clock)
+            report = run_pass(config, store, accounts, now, unavailable, self._clock, fresh_within)
         finally:
             opened.close()
         _log_report(report)
@@ -626,7 +641,7 @@ def _log_report(report: PassReport) -> None:
         if account.error:
             log.warning("account %s: pass failed: %s", account.name, account.error)
             continue
-        if account.passed_over:
+        if account.passed_over or account.fresh:
             continue  # logged by the pass
         tally = account.tally
         log.info(

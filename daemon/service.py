@@ -5,10 +5,11 @@ This is the only place that wires the pure domain to providers and storage.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
 from daemon.config import Config, LocalAccount
@@ -48,9 +49,10 @@ from daemon.errors import (
 )
 from daemon.executor import ExecutionTally, Executor, message_id_for, recipient_of
 from daemon.leasing import AccountLease, describe_holder
-from daemon.ports import CalendarSource, DraftCheck, Mailbox
+from daemon.ports import CalendarChanges, CalendarSource, DraftCheck, Mailbox
 from daemon.scrub import scrub
-from daemon.store.repository import AccountState, LeaseHeld, Store, TrackedInterview
+from daemon.store.records import AccountState, LeaseHeld, TrackedInterview
+from daemon.store.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,26 @@ class Account:
     calendar: CalendarSource
     mailbox: Mailbox
     close: Callable[[], None] = lambda: None  # releases the provider's connections
+
+
+class ClaimedIds(Container[str]):
+    """The Message-IDs of the program's drafts, in every account.
+
+    The account's own are known from its interviews; any other is asked of the store
+    (``holds``, an index seek) the first time a message with it is in question, so that
+    a pass never loads every account's actions.
+    """
+
+    def __init__(self, own: Iterable[str] = (), holds: Callable[[str], bool] | None = None) -> None:
+        self._known = dict.fromkeys(own, True)
+        self._holds = holds
+
+    def __contains__(self, message_id: object) -> bool:
+        if not isinstance(message_id, str) or not message_id:
+            return False
+        if message_id not in self._known:
+            self._known[message_id] = self._holds is not None and self._holds(message_id)
+        return self._known[message_id]
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,7 @@ class AccountReport:
     passed_over: str | None = None  # another process works on the account: who, since when
     blocked: list[str] = field(default_factory=list)  # due actions that could not be drafted
     capped: int = 0  # due actions left for the next pass by max_new_drafts_per_pass
+    fresh: bool = False  # passed moments ago (by any process): not passed again this round
 
 
 @dataclass
@@ -143,6 +166,7 @@ def run_pass(
     now: datetime,
     unavailable: Sequence[Unavailable] = (),
     clock: Callable[[], datetime] | None = None,
+    fresh_within: timedelta | None = None,
 ) -> PassReport:
     """Sync every account, track interviews, and do whatever is due at ``now``.
 
@@ -150,6 +174,11 @@ def run_pass(
     Each account is worked on only while this process holds its lease; one that another
     process holds is passed over (``AccountReport.passed_over``). ``clock`` times the
     leases (default: ``now`` throughout).
+
+    With ``fresh_within`` (the daemon's scheduled rounds), an account whose last pass,
+    by this or another process, began less than that before ``now`` is not passed again
+    (``AccountReport.fresh``): several processes sharing the accounts serve each once a
+    round and divide the work.
     """
     report = PassReport()
     for missing in unavailable:
@@ -158,7 +187,7 @@ def run_pass(
     # Every address the user has, also of accounts not in this pass (the daemon runs one
     # account at a time): the user is never an interviewer to themselves.
     configured = {a.name for a in config.accounts}
-    known = [s.address for s in store.account_states() if s.name in configured and s.address]
+    known = [a for name, a in store.account_addresses().items() if name in configured]
     user = user_identity(config, [*_addresses(accounts), *known])
     context = plan_context(config)
     lease_clock = clock or (lambda: now)
@@ -170,9 +199,17 @@ def run_pass(
                 account_report.passed_over = describe_holder(lease, config.profile.timezone)
                 log.info("account %s: passed over: %s", account.name, account_report.passed_over)
                 continue
+            if fresh_within is not None and _passed_lately(store, account.name, now, fresh_within):
+                account_report.fresh = True
+                log.debug(
+                    "account %s: passed less than %s ago; not again", account.name, fresh_within
+                )
+                continue
             try:
-                _sync_calendar(config, store, account, user, now, account_report)
-                mail_cursor = _act(store, account, user, context, now, account_report, lease)
+                tracked = _sync_calendar(config, store, account, user, now, account_report)
+                mail_cursor = _act(
+                    store, account, tracked, user, context, now, account_report, lease
+                )
                 _save_state(store, account, now, error=None, mail_cursor=mail_cursor)
             except LeaseLost as lost:
                 account_report.passed_over = "it took the account over during this pass"
@@ -208,6 +245,13 @@ def _leased(
     finally:
         if isinstance(lease, AccountLease):
             lease.release()
+
+
+def _passed_lately(store: Store, account: str, now: datetime, within: timedelta) -> bool:
+    state = store.account_state(account)
+    last = state.last_pass_at if state is not None else None
+    # A pass begun after our `now` (another process, a little later) is as fresh.
+    return last is not None and last > now - within
 
 
 def _addresses(accounts: Sequence[Account]) -> list[str]:
@@ -267,47 +311,137 @@ def _sync_calendar(
     user: UserIdentity,
     now: datetime,
     report: AccountReport,
-) -> None:
+) -> list[TrackedInterview]:
+    """Read the calendar's changes and record them; the account's interviews afterwards.
+
+    The calendar is read first, outside any transaction (it may take a while); then the
+    account's own interviews are loaded once and the changes written, in one transaction.
+    """
     start, end = now - LOOKBACK, now + LOOKAHEAD
     previous = store.account_state(account.name)
-    cursor = previous.calendar_cursor if previous else None
+    key = _reading_key(config, user)
+    cursor = _own_cursor(previous.calendar_cursor if previous else None, key)
     try:
         changes = account.calendar.changes(cursor, start, end)
     except CursorExpired:
         changes = account.calendar.changes(None, start, end)
     report.events = len(changes.events)
     report.problems.extend(scrub(problem) for problem in changes.problems)
-    seen: set[str] = set()
-    tracked = {t.interview.id: t for t in store.interviews() if t.interview.account == account.name}
+    interviews = _recognized(account, changes, config, user, report)
+    # Seen even if claiming it fails below: an event that failed is not taken as removed.
+    seen = {interview.id for interview in interviews}
+    with store.transaction():
+        tracked = {t.interview.id: t for t in store.interviews(account=account.name)}
+        touched = _record_changes(store, interviews, tracked, now, report)
+        listed = seen if changes.complete and not report.problems else None
+        touched |= _removals(store, changes.removed, tracked, listed, (start, end), now)
+        stored = previous.calendar_cursor if previous else None
+        if changes.cursor is not None and f"{key}{changes.cursor}" != stored:
+            state = store.account_state(account.name) or AccountState(
+                name=account.name, provider=account.provider, address=account.mailbox.address()
+            )
+            store.save_account_state(replace(state, calendar_cursor=f"{key}{changes.cursor}"))
+        if touched:
+            tracked.update((t.interview.id, t) for t in store.interviews_with_ids(touched))
+    mine = [t for t in tracked.values() if t.interview.account == account.name]
+    return sorted(mine, key=lambda t: (t.interview.start, t.interview.id))
+
+
+def _reading_key(config: Config, user: UserIdentity) -> str:
+    """What the calendar's events were recognized with; a cursor is kept only with it.
+
+    A sync cursor reports changed events only: after a change of rules, addresses or
+    time zone, every event must be recognized again, so the cursor is dropped once.
+    """
+    rules = {f.name: _stable(getattr(config.rules, f.name)) for f in fields(config.rules)}
+    inputs = repr((rules, sorted(user.addresses), str(user.timezone), LOOKAHEAD))
+    return "k" + hashlib.sha256(inputs.encode()).hexdigest()[:16] + ":"
+
+
+def _stable(value: object) -> object:
+    """``value`` with the same repr in every process (a set's order depends on the hash seed)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(repr(v) for v in value)
+    return value
+
+
+def _own_cursor(stored: str | None, key: str) -> str | None:
+    if stored is None or not stored.startswith(key):
+        return None
+    return stored[len(key) :] or None
+
+
+def _recognized(
+    account: Account,
+    changes: CalendarChanges,
+    config: Config,
+    user: UserIdentity,
+    report: AccountReport,
+) -> list[Interview]:
+    """The interviews among the events read, in the order of their ids.
+
+    One order for every process: two processes claiming the same invitations (in two
+    accounts) in one transaction each take the rows' locks in the same order, never in
+    opposite orders (which PostgreSQL would end as a deadlock).
+    """
+    found: dict[str, Interview] = {}
     for event in changes.events:
         with _one_item(f"event {event.source_id or event.uid!r}", report):
             interview = recognize(event, account=account.name, user=user, rules=config.rules)
-            if interview is None:
-                continue
-            # Seen before it is claimed: an event that failed below is not taken as removed.
-            seen.add(interview.id)
+            if interview is not None:
+                found[interview.id] = interview
+    return [found[key] for key in sorted(found)]
+
+
+def _record_changes(
+    store: Store,
+    interviews: Sequence[Interview],
+    tracked: dict[str, TrackedInterview],
+    now: datetime,
+    report: AccountReport,
+) -> set[str]:
+    """Track ``interviews`` (claim each, plan again what came back); the ids saved."""
+    saved: set[str] = set()
+    for interview in interviews:
+        with _one_item(f"interview {interview.id}", report):
+            before = tracked.get(interview.id)
+            if before is not None and not before.gone and before.interview == interview:
+                continue  # read again, unchanged: nothing to write
             if not store.claim_interview(interview, now):
                 continue  # the same invitation in another account: one interview, first one wins
-            before = tracked.get(interview.id)
+            saved.add(interview.id)
             if before is not None and _came_back(before, interview):
                 _replan(store, before, now)
+    return saved
+
+
+def _removals(
+    store: Store,
+    removed_sources: Sequence[str],
+    tracked: dict[str, TrackedInterview],
+    seen: set[str] | None,
+    window: tuple[datetime, datetime],
+    now: datetime,
+) -> set[str]:
+    """Mark gone what the calendar says was removed; the ids marked.
+
+    ``seen`` is given only for a complete listing read without problems: then an
+    interview in the window that was not seen is gone too. What could not be read proves
+    nothing: with a file skipped as unreadable, a missing event may be in that file.
+    """
     by_source = {
         t.interview.event.source_id: t for t in tracked.values() if t.interview.event.source_id
     }
-    for source_id in changes.removed:
-        _mark_removed(store, by_source.get(source_id), now)
-    # What could not be read proves nothing: with a file skipped as unreadable, an event
-    # missing from the listing may be in that file, so nothing is taken as removed.
-    if changes.complete and not report.problems:
+    removed = [by_source[s] for s in removed_sources if s in by_source]
+    if seen is not None:
+        start, end = window
         for interview_id, item in tracked.items():
             in_window = start <= item.interview.start < end
             if interview_id not in seen and in_window and not item.gone:
-                _mark_removed(store, item, now)
-    if changes.cursor is not None:
-        state = store.account_state(account.name) or AccountState(
-            name=account.name, provider=account.provider, address=account.mailbox.address()
-        )
-        store.save_account_state(replace(state, calendar_cursor=changes.cursor))
+                removed.append(item)
+    for item in removed:
+        _mark_removed(store, item, now)
+    return {item.interview.id for item in removed}
 
 
 # The reasons a cancellation ends actions with.
@@ -353,13 +487,14 @@ def _mark_removed(store: Store, item: TrackedInterview | None, now: datetime) ->
 def _act(
     store: Store,
     account: Account,
+    interviews: Sequence[TrackedInterview],
     user: UserIdentity,
     context: PlanContext,
     now: datetime,
     report: AccountReport,
     lease: AccountLease | None = None,
 ) -> str | None:
-    """Plan and execute every tracked interview of ``account``; returns the new mail cursor."""
+    """Plan and execute the account's tracked ``interviews``; returns the new mail cursor."""
     previous = store.account_state(account.name)
     changes = account.mailbox.changes(previous.mail_cursor if previous else None)
     # The feed covers drafts that existed when the previous cursor was taken; a draft we
@@ -377,13 +512,11 @@ def _act(
         guard=guard,
         max_new_drafts=context.rules.max_new_drafts_per_pass,
     )
-    everything = store.interviews()
-    claimed = frozenset(
-        normalize_message_id(a.message_id) for t in everything for a in t.actions if a.message_id
+    claimed = ClaimedIds(
+        {normalize_message_id(a.message_id) for t in interviews for a in t.actions if a.message_id},
+        store.holds_message_id,
     )
-    for stored in everything:
-        if stored.interview.account != account.name:
-            continue
+    for stored in interviews:
         if lease is not None:
             lease.heartbeat()
         tracked = _reconciled(executor, stored)
@@ -456,7 +589,7 @@ def gather_facts(
     context: PlanContext,
     now: datetime,
     changed_threads: frozenset[str] | None = None,
-    claimed: frozenset[str] = frozenset(),
+    claimed: Container[str] = frozenset(),
     cursor_at: datetime | None = None,
 ) -> MailboxFacts:
     """Ask the mailbox what planning needs to know about this interview, and nothing more.
@@ -582,7 +715,7 @@ def _observe_draft(
     mailbox: Mailbox,
     record: ActionRecord,
     recipient: str,
-    claimed: frozenset[str] = frozenset(),
+    claimed: Container[str] = frozenset(),
     siblings: Sequence[ActionRecord] = (),
 ) -> DraftObservation | None:
     if record.state is ActionState.DRAFTING and record.message_id:
@@ -607,7 +740,7 @@ def _sent_in_its_place(
     mailbox: Mailbox,
     record: ActionRecord,
     recipient: str,
-    claimed: frozenset[str],
+    claimed: Container[str],
     siblings: Sequence[ActionRecord],
 ) -> MailMessage | None:
     """A message to the same person, sent since the draft was made, that no other draft claims.
@@ -675,7 +808,7 @@ def _in_touch(
     mailbox: Mailbox,
     interview: Interview,
     outreach: ActionRecord | None,
-    claimed: frozenset[str],
+    claimed: Container[str],
     context: PlanContext,
     now: datetime,
 ) -> InTouch | None:

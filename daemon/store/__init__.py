@@ -1,9 +1,6 @@
-"""Storage: the only code that touches SQLAlchemy.
+"""Storage: the only code that touches SQLAlchemy (``repository``, ``schema``, ``db``).
 
-The rest of the program uses :class:`Store` and the value types below, all in terms of
-:mod:`daemon.domain.model`.
+The rest of the program uses :class:`Store` and the value types of
+:mod:`daemon.store.records`, all in terms of :mod:`daemon.domain.model`. Importing this
+package imports no SQLAlchemy: `status` reads a SQLite store without it.
 """
-
-from daemon.store.repository import AccountState, AuditEntry, Store, TrackedInterview
-
-__all__ = ["AccountState", "AuditEntry", "Store", "TrackedInterview"]

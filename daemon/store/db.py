@@ -11,21 +11,22 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from daemon.errors import StorageError
 from daemon.private_files import create_private, private_dir, restrict
+from daemon.store.revision import HEAD_REVISION
+
+if TYPE_CHECKING:  # Alembic is imported only when a migration is due (see migrate)
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 """The Alembic script folder shipped inside the package."""
+
 
 SQLITE_IMMEDIATE = "interview_outreach_sqlite_immediate"
 """Execution option: begin SQLite transactions with ``BEGIN IMMEDIATE`` (writers)."""
@@ -80,6 +81,8 @@ def open_engine(url: str) -> Engine:
 
 def alembic_config() -> Config:
     """An Alembic configuration for the packaged migrations, built without any ini file."""
+    from alembic.config import Config  # noqa: PLC0415 (only when needed)
+
     config = Config()
     # ConfigParser interpolates "%", which may appear in an install path.
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
@@ -90,32 +93,54 @@ def alembic_config() -> Config:
 def migrate(engine: Engine, shown: str | None = None) -> None:
     """Upgrade the database behind ``engine`` to the newest revision, if needed.
 
-    Runs in one transaction (on SQLite an immediate one, so two processes starting at once
-    migrate one after the other). Refuses a database stamped with a revision this program
-    does not know, i.e. one written by a newer version.
+    A database already at :data:`HEAD_REVISION` costs one plain query (no Alembic import).
+    Otherwise the upgrade runs in one transaction (on SQLite an immediate one, so two
+    processes starting at once migrate one after the other). Refuses a database stamped
+    with a revision this program does not know, i.e. one written by a newer version.
     """
     where = shown or engine.url.render_as_string(hide_password=True)
+    with engine.connect() as conn:
+        with conn.begin():
+            current = stored_revisions(conn)
+        if current == {HEAD_REVISION}:
+            return
+        _upgrade(conn, where)
+
+
+def stored_revisions(conn: Connection) -> set[str]:
+    """The schema revisions stamped in the database (none for a new one), read with plain SQL."""
+    if not conn.dialect.has_table(conn, "alembic_version"):
+        return set()
+    rows = conn.execute(text("SELECT version_num FROM alembic_version"))
+    return {str(row[0]) for row in rows}
+
+
+def _upgrade(conn: Connection, where: str) -> None:
+    """Bring the database to Alembic's head under the migration lock (imports Alembic)."""
+    from alembic import command  # noqa: PLC0415
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
     known = {rev.revision for rev in script.walk_revisions()}
     heads = set(script.get_heads())
-    with engine.connect() as conn:
-        conn.execution_options(**{SQLITE_IMMEDIATE: True})
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                # Processes starting together on one server migrate one after the other.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            current = set(MigrationContext.configure(conn).get_current_heads())
-            unknown = sorted(current - known)
-            if unknown:
-                raise StorageError(
-                    f"database {where} has schema revision {', '.join(unknown)}, written by a "
-                    "newer interview-outreach; upgrade interview-outreach or use another "
-                    "storage url"
-                )
-            if current != heads:
-                config.attributes["connection"] = conn
-                command.upgrade(config, "head")
+    conn.execution_options(**{SQLITE_IMMEDIATE: True})
+    with conn.begin():
+        if conn.dialect.name == "postgresql":
+            # Processes starting together on one server migrate one after the other.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        current = set(MigrationContext.configure(conn).get_current_heads())
+        unknown = sorted(current - known)
+        if unknown:
+            raise StorageError(
+                f"database {where} has schema revision {', '.join(unknown)}, written by a "
+                "newer interview-outreach; upgrade interview-outreach or use another "
+                "storage url"
+            )
+        if current != heads:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
 
 
 def _prepare_sqlite_file(parsed: URL, shown: str) -> None:

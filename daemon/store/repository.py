@@ -9,15 +9,13 @@ timezone-aware; datetimes coming out are aware UTC.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -26,99 +24,27 @@ from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
 from daemon.errors import LeaseLost, StorageError
 from daemon.store.codec import interview_from_json, interview_to_json
 from daemon.store.db import SQLITE_IMMEDIATE, error_line, open_engine
+from daemon.store.message_index import StoreMessageIndex
+from daemon.store.records import (
+    AccountState,
+    AuditEntry,
+    Claimant,
+    Lease,
+    LeaseHeld,
+    TrackedInterview,
+    account_state_from_row,
+    action_from_row,
+)
 from daemon.store.schema import AccountRow, ActionRow, AuditRow, InterviewRow, LeaseRow
 
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(ActionKind)}
+# Bound parameters per IN (...) query: SQLite allows 32,766, older builds 999.
+_IDS_PER_QUERY = 900
 _OPEN_STATES = (
     ActionState.PLANNED.value,
     ActionState.BLOCKED.value,
     ActionState.DRAFTING.value,
 )
-
-
-@dataclass(frozen=True)
-class TrackedInterview:
-    """A stored interview with its actions and bookkeeping times."""
-
-    interview: Interview
-    actions: tuple[ActionRecord, ...]
-    first_seen_at: datetime
-    updated_at: datetime
-    gone: bool
-
-    def action(self, kind: ActionKind, recipient: str | None = None) -> ActionRecord | None:
-        """The action of ``kind`` (for ``recipient``, when given), if there is one."""
-        for record in self.actions:
-            if record.kind is kind and (recipient is None or record.recipient == recipient):
-                return record
-        return None
-
-
-@dataclass(frozen=True)
-class AccountState:
-    """Sync cursors and health of one configured account. Never holds a secret."""
-
-    name: str
-    provider: str
-    address: str
-    calendar_cursor: str | None = None
-    mail_cursor: str | None = None
-    last_pass_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    needs_auth: bool = False
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One line of the append-only audit log.
-
-    ``operation`` names what happened: ``create_draft``, ``update_draft``,
-    ``delete_draft`` for mailbox calls; ``adopt_draft`` and ``found_sent`` when a draft
-    or sent message with the action's Message-ID was found already in the mailbox (made
-    before an interruption, by another process, or before the database was lost);
-    ``state`` for a change of an action's state.
-    """
-
-    at: datetime
-    account: str
-    interview_id: str | None
-    action_kind: ActionKind | None
-    recipient: str | None
-    operation: str
-    draft_id: str | None = None
-    message_id: str | None = None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Claimant:
-    """A process asking for an account's lease: its host, its pid and an id of its own."""
-
-    host: str
-    pid: int
-    holder_id: str
-
-
-@dataclass(frozen=True)
-class Lease:
-    """An account's lease as held by one process (``claimant``) until ``expires_at``."""
-
-    account: str
-    claimant: Claimant
-    acquired_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class LeaseHeld:
-    """The lease is another process's: who holds it, since when, until when."""
-
-    account: str
-    host: str
-    pid: int
-    since: datetime
-    expires_at: datetime
 
 
 ProcessAlive = Callable[[int], bool]
@@ -242,12 +168,43 @@ class Store:
         query = select(InterviewRow).where(InterviewRow.id.startswith(prefix, autoescape=True))
         return self._select_tracked(query)
 
-    def interviews(self, include_gone: bool = True) -> list[TrackedInterview]:
-        """Every tracked interview, ordered by start time."""
+    def interviews(
+        self, include_gone: bool = True, account: str | None = None
+    ) -> list[TrackedInterview]:
+        """Every tracked interview (of ``account`` only, when given), ordered by start time.
+
+        A pass loads each account's own interviews once: the work of a pass grows with
+        that account's interviews, not with every account's.
+        """
         query = select(InterviewRow)
         if not include_gone:
             query = query.where(InterviewRow.gone.is_(False))
+        if account is not None:
+            query = query.where(InterviewRow.account == account)
         return self._select_tracked(query)
+
+    def interviews_with_ids(self, interview_ids: Iterable[str]) -> list[TrackedInterview]:
+        """The tracked interviews among ``interview_ids``, ordered by start time."""
+        wanted = sorted(set(interview_ids))
+        found: list[TrackedInterview] = []
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            chunk = wanted[start : start + _IDS_PER_QUERY]
+            found += self._select_tracked(select(InterviewRow).where(InterviewRow.id.in_(chunk)))
+        return sorted(found, key=lambda t: (t.interview.start, t.interview.id))
+
+    def holds_message_id(self, message_id: str) -> bool:
+        """Whether an action of any account made or meant to make a draft with ``message_id``.
+
+        One index seek: asked per message in question, never by loading every action.
+        """
+        bare = message_id.strip().strip("<>")
+        if not bare:
+            return False
+        with self._session(write=False) as session:
+            found = session.scalar(
+                select(ActionRow.id).where(ActionRow.message_id.in_([f"<{bare}>", bare])).limit(1)
+            )
+            return found is not None
 
     # -- actions -------------------------------------------------------------------
 
@@ -297,7 +254,7 @@ class Store:
     def actions(self, interview_id: str) -> tuple[ActionRecord, ...]:
         """The actions of one interview (outreach, follow-up, thank-yous in saved order)."""
         with self._session(write=False) as session:
-            return tuple(_action(row) for row in self._action_rows(session, [interview_id]))
+            return tuple(action_from_row(row) for row in self._action_rows(session, [interview_id]))
 
     def next_due(self, now: datetime, after: datetime | None = None) -> datetime | None:
         """When the scheduler should wake for a planned (or drafting) action.
@@ -370,7 +327,13 @@ class Store:
     def account_states(self) -> list[AccountState]:
         """The stored state of every account, in one query."""
         with self._session(write=False) as session:
-            return [_account_state(row) for row in session.scalars(select(AccountRow))]
+            return [account_state_from_row(row) for row in session.scalars(select(AccountRow))]
+
+    def account_addresses(self) -> dict[str, str]:
+        """Each account's address as last seen (name → address): two short columns only."""
+        with self._session(write=False) as session:
+            rows = session.execute(select(AccountRow.name, AccountRow.address))
+            return {name: address for name, address in rows if address}
 
     def account_state(self, name: str) -> AccountState | None:
         """The stored state of account ``name``, or ``None`` before its first pass."""
@@ -378,7 +341,7 @@ class Store:
             row = session.get(AccountRow, name)
             if row is None:
                 return None
-            return _account_state(row)
+            return account_state_from_row(row)
 
     def save_account_state(self, state: AccountState) -> None:
         """Insert or replace the state of account ``state.name``."""
@@ -517,16 +480,17 @@ class Store:
         query = query.order_by(InterviewRow.start_at, InterviewRow.id)
         with self._session(write=False) as session:
             rows = list(session.scalars(query))
-            actions = self._action_rows(session, [row.id for row in rows])
-            return [self._tracked(row, actions) for row in rows]
+            by_interview: dict[str, list[ActionRow]] = {row.id: [] for row in rows}
+            for action in self._action_rows(session, list(by_interview)):
+                by_interview[action.interview_id].append(action)
+            return [self._tracked(row, by_interview[row.id]) for row in rows]
 
     @staticmethod
     def _action_rows(session: Session, interview_ids: list[str]) -> list[ActionRow]:
-        if not interview_ids:
-            return []
-        rows = session.scalars(
-            select(ActionRow).where(ActionRow.interview_id.in_(interview_ids))
-        ).all()
+        rows: list[ActionRow] = []
+        for start in range(0, len(interview_ids), _IDS_PER_QUERY):
+            chunk = interview_ids[start : start + _IDS_PER_QUERY]
+            rows += session.scalars(select(ActionRow).where(ActionRow.interview_id.in_(chunk)))
         return sorted(rows, key=lambda r: (_KIND_ORDER.get(ActionKind(r.kind), 99), r.id))
 
     def _tracked(self, row: InterviewRow, actions: list[ActionRow]) -> TrackedInterview:
@@ -538,11 +502,18 @@ class Store:
             ) from exc
         return TrackedInterview(
             interview=interview,
-            actions=tuple(_action(a) for a in actions if a.interview_id == row.id),
+            actions=tuple(action_from_row(a) for a in actions),
             first_seen_at=row.first_seen_at,
             updated_at=row.updated_at,
             gone=row.gone,
         )
+
+    # -- message index (issue 11) --------------------------------------------------
+
+    def message_index(self, account: str) -> StoreMessageIndex:
+        """The index of ``account``'s Maildir headers kept in this database (a
+        ``daemon.ports.MessageIndex``); each of its calls is one transaction."""
+        return StoreMessageIndex(self._session, account)
 
 
 def _interview_values(interview: Interview, now: datetime) -> dict[str, Any]:
@@ -568,43 +539,6 @@ def _interview_values(interview: Interview, now: datetime) -> dict[str, Any]:
     }
 
 
-def _account_state(row: AccountRow) -> AccountState:
-    return AccountState(
-        name=row.name,
-        provider=row.provider,
-        address=row.address,
-        calendar_cursor=row.calendar_cursor,
-        mail_cursor=row.mail_cursor,
-        last_pass_at=row.last_pass_at,
-        last_success_at=row.last_success_at,
-        last_error=row.last_error,
-        needs_auth=row.needs_auth,
-    )
-
-
-def _action(row: ActionRow) -> ActionRecord:
-    return ActionRecord(
-        kind=ActionKind(row.kind),
-        recipient=row.recipient,
-        state=ActionState(row.state),
-        due_at=row.due_at,
-        reason=row.reason,
-        detail=row.detail,
-        draft_id=row.draft_id,
-        message_id=row.message_id,
-        thread_id=row.thread_id,
-        content_hash=row.content_hash,
-        drafted_at=row.drafted_at,
-        sent_at=row.sent_at,
-        drafted_for=row.drafted_for,
-        edited=row.edited,
-        draft_version=row.draft_version,
-        written_at=row.written_at,
-        pending_hash=row.pending_hash,
-        removing=row.removing,
-    )
-
-
 def _text(value: str) -> str:
     """``value`` made storable: lone surrogates (from odd calendar data) become "?".
 
@@ -619,6 +553,18 @@ def _aware(value: datetime, name: str) -> datetime:
     return value
 
 
+def _dialect_insert(dialect: str, table: Table) -> Any:
+    """The dialect's INSERT with ON CONFLICT. Imported here: the PostgreSQL dialect costs
+    tens of milliseconds at start-up (asyncpg and ssl), which `status` has no use for."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite  # noqa: PLC0415
+
+        return sqlite.insert(table)
+    from sqlalchemy.dialects import postgresql  # noqa: PLC0415
+
+    return postgresql.insert(table)
+
+
 def _insert_if_absent(
     session: Session, model: type[LeaseRow], values: Mapping[str, Any], key: str
 ) -> bool:
@@ -627,7 +573,7 @@ def _insert_if_absent(
     assert isinstance(table, Table)
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table).values(dict(values))
+        insert = _dialect_insert(dialect, table).values(dict(values))
         statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
         return session.execute(statement).first() is not None
     # Other backends: read, then write, inside the caller's transaction.
@@ -655,7 +601,7 @@ def _upsert(
     changed = [name for name in values if name not in keys and name not in keep]
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table).values(dict(values))
+        insert = _dialect_insert(dialect, table).values(dict(values))
         condition = None if only_if is None else only_if(table, insert.excluded)
         statement = insert.on_conflict_do_update(
             index_elements=list(keys),

@@ -1,4 +1,4 @@
-"""The database schema: SQLAlchemy declarative models of the five tables.
+"""The database schema: SQLAlchemy declarative models of the tables.
 
 Only :mod:`daemon.store` imports this module; everything outside the store sees domain
 objects. ``migrations/versions`` creates exactly these tables, and a test holds the two
@@ -81,7 +81,7 @@ class InterviewRow(Base):
     __tablename__ = "interviews"
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    account: Mapped[str] = mapped_column(sa.String(100))
+    account: Mapped[str] = mapped_column(sa.String(100), index=True)
     ical_uid: Mapped[str] = mapped_column(sa.Text)
     instance: Mapped[str] = mapped_column(sa.String(100))
     title: Mapped[str] = mapped_column(sa.Text)
@@ -113,7 +113,7 @@ class ActionRow(Base):
     reason: Mapped[str | None] = mapped_column(sa.String(32))
     detail: Mapped[str] = mapped_column(sa.Text)
     draft_id: Mapped[str | None] = mapped_column(sa.Text)
-    message_id: Mapped[str | None] = mapped_column(sa.Text)
+    message_id: Mapped[str | None] = mapped_column(sa.Text, index=True)
     thread_id: Mapped[str | None] = mapped_column(sa.Text)
     content_hash: Mapped[str | None] = mapped_column(sa.String(64))
     drafted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -156,6 +156,75 @@ class AuditRow(Base):
     draft_id: Mapped[str | None] = mapped_column(sa.Text)
     message_id: Mapped[str | None] = mapped_column(sa.Text)
     detail: Mapped[str] = mapped_column(sa.Text)
+
+
+class MailFolderRow(Base):
+    """A Maildir folder of an account whose message headers are indexed (issue 11)."""
+
+    __tablename__ = "mail_folders"
+    __table_args__ = (sa.UniqueConstraint("account", "path"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(sa.String(100))
+    path: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # "inbox" | "sent"
+
+
+class MailFileRow(Base):
+    """One message file of an indexed folder: its identity and what its header says.
+
+    ``message`` is the ``MailMessage`` as JSON (the headers that matter, no body), or
+    ``None`` when the file cannot be read; ``message_id`` and ``date`` are copies of its
+    fields for the lookups (``message_id`` cut to the column's length).
+    """
+
+    __tablename__ = "mail_files"
+    __table_args__ = (
+        sa.UniqueConstraint("folder_id", "name"),
+        sa.Index("ix_mail_files_folder_id_message_id", "folder_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    folder_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("mail_folders.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(sa.Text)  # "cur/KEY:2,FLAGS"
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(sa.BigInteger)
+    inode: Mapped[int] = mapped_column(sa.BigInteger)
+    trashed: Mapped[bool] = mapped_column(sa.Boolean)
+    message_id: Mapped[str | None] = mapped_column(sa.String(250))
+    date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class MailAddressRow(Base):
+    """An address (sender or recipient) of an indexed message, with the message's date."""
+
+    __tablename__ = "mail_addresses"
+    __table_args__ = (
+        sa.Index("ix_mail_addresses_account_address_date", "account", "address", "date"),
+    )
+
+    file_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("mail_files.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(sa.String(250), primary_key=True)
+    account: Mapped[str] = mapped_column(sa.String(100))
+    date: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MailReferenceRow(Base):
+    """A Message-ID named by an indexed message's In-Reply-To or References."""
+
+    __tablename__ = "mail_references"
+    __table_args__ = (sa.Index("ix_mail_references_account_message_id", "account", "message_id"),)
+
+    file_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("mail_files.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[str] = mapped_column(sa.String(250), primary_key=True)
+    account: Mapped[str] = mapped_column(sa.String(100))
 
 
 metadata = Base.metadata

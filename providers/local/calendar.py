@@ -7,11 +7,12 @@ import dataclasses
 from datetime import datetime
 from pathlib import Path
 
-from daemon.domain.model import UserIdentity
+from daemon.domain.model import CalendarEvent, UserIdentity
 from daemon.errors import SourceUnreadable
 from daemon.ports import CalendarChanges
 from providers.local.files import read_at_most, regular_file
-from providers.local.ics import IcsReading, read_ics
+from providers.local.ics import IcsReading, overlaps, read_ics
+from providers.local.read_state import MARGIN, FileReading, FileStamp, ReadState
 
 # One vdir file holds one event or series: a few KiB, a few MiB with attachments inline.
 MAX_VDIR_FILE_BYTES = 4 * 1024 * 1024
@@ -24,10 +25,13 @@ class LocalCalendar:
 
     A vdir's own ``.ics`` files belong to the collection ``name``; sub-folders one level
     down are collections of their own, named by their ``displayname`` file or folder name.
-    There is no cursor: every call reads everything (``complete=True``). A file, or an
-    event in a file, that cannot be read is skipped and named in ``problems``, whatever went
-    wrong; the rest is still read. Only a missing or unlistable path raises
-    ``SourceUnreadable`` (and a single-file calendar that is no iCalendar at all).
+    Without a cursor every file is read (``complete=True``); with one, only the files that
+    changed or are due (see ``read_state``), and the events of a changed or deleted file
+    that are no longer there are reported removed. A file, or an event in a file, that
+    cannot be read is skipped and named in ``problems``, whatever went wrong; the rest is
+    still read, and nothing that file held is taken as removed. Only a missing or
+    unlistable path raises ``SourceUnreadable`` (and a single-file calendar that is no
+    iCalendar at all).
     """
 
     def __init__(self, path: Path, user: UserIdentity, name: str = "local") -> None:
@@ -38,27 +42,57 @@ class LocalCalendar:
     def changes(
         self, cursor: str | None, window_start: datetime, window_end: datetime
     ) -> CalendarChanges:
-        """Every event overlapping ``[window_start, window_end)``; ``cursor`` is ignored."""
-        if self.path.is_file():
-            try:
-                reading = self._read(self.path, self.name, window_start, window_end)
-            except FileNotFoundError as error:
-                raise SourceUnreadable(f"calendar {self.path} does not exist") from error
-            return CalendarChanges(reading.events, complete=True, problems=reading.problems)
-        found: list[IcsReading] = []
+        """Events overlapping ``[window_start, window_end)`` of the files read this time."""
+        previous = ReadState.decode(cursor)
+        before = previous or ReadState()
+        state = ReadState()
+        events: list[CalendarEvent] = []
         problems: list[str] = []
-        for file, collection in self._files():
+        for name, file, collection, stamp in self._listing():
+            if previous is not None and previous.fresh(name, stamp, collection, window_end):
+                state.files[name] = previous.files[name]
+                continue
+            known = before.files.get(name)
             try:
-                found.append(self._read(file, collection, window_start, window_end))
+                reading = self._read(file, collection, window_start, window_end + MARGIN)
             except FileNotFoundError:
+                if file == self.path:
+                    raise SourceUnreadable(f"calendar {self.path} does not exist") from None
                 continue  # removed by a sync between listing and reading
             except SourceUnreadable as error:
+                if file == self.path:
+                    raise  # a single-file calendar that is no iCalendar at all
                 problems.append(str(error))
+                state.files[name] = _unread(known, stamp, collection, window_end)
+                continue
+            problems.extend(reading.problems)
+            events.extend(
+                e for e in reading.events if overlaps(e.start, e.end, window_start, window_end)
+            )
+            state.files[name] = _as_read(reading, known, stamp, collection, window_end)
         return CalendarChanges(
-            events=tuple(event for reading in found for event in reading.events),
-            complete=True,
-            problems=(*problems, *(p for reading in found for p in reading.problems)),
+            events=tuple(events),
+            complete=previous is None,
+            removed=_removed(before, state, window_start) if previous is not None else (),
+            cursor=state.encode(),
+            problems=tuple(problems),
         )
+
+    def _listing(self) -> list[tuple[str, Path, str, FileStamp]]:
+        """Each file to read: its name in the state, path, collection and stamp."""
+        if self.path.is_file():
+            try:
+                return [("", self.path, self.name, FileStamp.of(self.path.stat()))]
+            except FileNotFoundError as error:
+                raise SourceUnreadable(f"calendar {self.path} does not exist") from error
+        listing = []
+        for file, collection in self._files():
+            try:
+                stamp = FileStamp.of(file.stat())
+            except OSError:
+                continue  # gone since it was listed
+            listing.append((str(file.relative_to(self.path)), file, collection, stamp))
+        return listing
 
     def _files(self) -> list[tuple[Path, str]]:
         """Every ``.ics`` file of the vdir with the name of its collection."""
@@ -103,6 +137,53 @@ class LocalCalendar:
             events=tuple(dataclasses.replace(e, calendar=collection) for e in reading.events),
             problems=tuple(f"{file}: {problem}" for problem in reading.problems),
         )
+
+
+def _as_read(
+    reading: IcsReading,
+    known: FileReading | None,
+    stamp: FileStamp,
+    collection: str,
+    window_end: datetime,
+) -> FileReading:
+    """What to remember of a file just read (over the window and ``MARGIN`` past it)."""
+    later = [e.start for e in reading.events if e.start >= window_end]
+    held = {e.source_id or e.uid: e.end for e in reading.events}
+    if reading.problems and known is not None:
+        held = {**known.events, **held}  # what could not be read proves nothing
+    return FileReading(
+        stamp=stamp,
+        collection=collection,
+        due=min(later, default=window_end + MARGIN),
+        events=held,
+        trusted=not reading.problems and stamp.settled(),
+    )
+
+
+def _unread(
+    known: FileReading | None, stamp: FileStamp, collection: str, window_end: datetime
+) -> FileReading:
+    """A file that could not be read: keeps what it held before, and is read next time."""
+    held = known.events if known is not None else {}
+    return FileReading(stamp, collection, window_end, dict(held), trusted=False)
+
+
+def _removed(before: ReadState, after: ReadState, window_start: datetime) -> tuple[str, ...]:
+    """Events a changed or deleted file no longer holds, and no other file does.
+
+    An event that ended before the window is not reported: it left the window, and a
+    calendar trims the past.
+    """
+    present = {source for reading in after.files.values() for source in reading.events}
+    gone: set[str] = set()
+    for name, reading in before.files.items():
+        now_held = after.files.get(name)
+        if now_held is reading:
+            continue
+        for source, end in reading.events.items():
+            if end > window_start and source not in present:
+                gone.add(source)
+    return tuple(sorted(gone))
 
 
 def _visible(folder: Path) -> list[Path]:

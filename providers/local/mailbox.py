@@ -16,6 +16,15 @@ What a message file says is a stranger's: at most ``MAX_HEADER_BYTES`` of a file
 (``MAX_DRAFT_BYTES`` of a draft) is read and parsed, and a file the parser fails on is
 passed over with a warning naming it, never failing the rest of the mailbox. A draft that
 cannot be read counts as edited: it is left alone.
+
+Received and sent mail is looked up in a ``MessageIndex`` of the headers that matter
+(``_INDEXED_HEADERS``): a folder is listed (names and ``stat`` only) before a lookup, and
+only new or changed files are read; a renamed file (a flag change, ``new/`` to ``cur/``)
+is recognised by its inode, size and modification time and not read again. Within one
+mailbox object a folder whose ``new/`` and ``cur/`` have not changed since they were
+listed (and had settled then) is not even listed again; ``changes`` (called at the start
+of every pass) makes the next lookup list everything. The drafts folder is always read
+as it is: exactly-once depends on it.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -47,9 +56,20 @@ from daemon.domain.mime import (
 )
 from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.errors import DraftChanged, ProviderError, SourceUnreadable
-from daemon.ports import DraftCheck, DraftRemoval, MailChanges
+from daemon.ports import (
+    DraftCheck,
+    DraftRemoval,
+    FolderChanges,
+    IndexedFile,
+    IndexedMessage,
+    IndexEntry,
+    MailChanges,
+    MessageIndex,
+)
 from daemon.private_files import create_private, private_dir
+from providers.local import mail_feed
 from providers.local.files import regular_file
+from providers.local.message_index import MemoryMessageIndex
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +80,32 @@ _KEY_TIME = re.compile(r"(\d+)\.(?:M(\d+))?")
 _OUR_TEMP = re.compile(r"(\d+)\.M\d+P\d+Q\d+R[0-9a-f]{8}\..*")  # see _unique_name
 _STALE_TEMP_SECONDS = 36 * 3600
 _UNREADABLE = "unreadable"  # the fingerprint of a draft that cannot be read: nobody's
+# A directory changed this recently may change again within the same tick of its coarse
+# modification time: it is listed again rather than trusted to be unchanged. Times in whole
+# seconds betray a coarse file system (FAT, HFS+, some network file systems); others tick
+# every few milliseconds.
+_SETTLE_NS = 2_000_000_000
+_SETTLE_FINE_NS = 100_000_000
+# The headers an index keeps of a message: those the core reads (addresses, threading,
+# the markers of ``daemon.domain.replies.automatic_marker``) and a few that describe it.
+_INDEXED_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "mime-version",
+        "content-type",
+        "auto-submitted",
+        "x-autoreply",
+        "x-autorespond",
+        "precedence",
+    }
+)
 # Maildir++ folders whose messages are neither received mail nor sent mail.
 _SKIPPED_FOLDERS = frozenset(
     {
@@ -93,9 +139,6 @@ class _Entry:
     def trashed(self) -> bool:
         return "T" in self.flags
 
-    def mtime(self) -> datetime:
-        return datetime.fromtimestamp(self.path.stat().st_mtime, tz=UTC)
-
 
 @dataclass(frozen=True)
 class _Found:
@@ -114,23 +157,59 @@ class LocalMailbox:
     ``drafts`` and ``sent`` default to the Maildir++ folders ``maildir/.Drafts`` and
     ``maildir/.Sent`` and are created when missing; a missing ``maildir`` raises
     ``SourceUnreadable`` from every method. ``draft_id`` is the Maildir key.
+
+    ``index`` keeps the headers of received and sent mail (see the module); without one,
+    an index in memory lives as long as this object.
     """
 
     def __init__(
-        self, address: str, maildir: Path, drafts: Path | None = None, sent: Path | None = None
+        self,
+        address: str,
+        maildir: Path,
+        drafts: Path | None = None,
+        sent: Path | None = None,
+        index: MessageIndex | None = None,
     ) -> None:
         self._address = address.strip().lower()
         self.root = maildir
         self.drafts = drafts if drafts is not None else maildir / ".Drafts"
         self.sent = sent if sent is not None else maildir / ".Sent"
+        self._index: MessageIndex = index if index is not None else MemoryMessageIndex()
+        self._folders: list[tuple[Path, str]] | None = None  # the reading folders
+        # When the root and each folder's new/ and cur/ were listed: stamps, and settled.
+        self._root_listed: tuple[tuple[int, ...], bool] | None = None
+        self._listed: dict[Path, tuple[tuple[int, ...], bool]] = {}
+        # Draft files read by this object: (path, identity) → Message-ID. A file that
+        # changed in any way has a new identity and is read again.
+        self._draft_ids: dict[tuple[str, tuple[int, ...]], str | None] = {}
 
     def address(self) -> str:
         """The mailbox owner's address, lower case."""
         return self._address
 
     def changes(self, cursor: str | None) -> MailChanges:
-        """Files can change without a trace: every pass looks at everything."""
-        return MailChanges(threads=None)
+        """The drafts changed since ``cursor`` (by Maildir key), or ``threads=None`` when
+        a folder of received or sent mail changed (see ``mail_feed``).
+
+        The next lookup lists every folder again and compares each file with the index.
+        """
+        self._folders = None
+        self._root_listed = None
+        self._listed.clear()
+        try:
+            with _io_errors(self.root):
+                self._check_root()
+                folders = [folder for folder, _kind in self._reading_folders()]
+                drafts = {
+                    name: [file.size, file.mtime_ns, file.inode]
+                    for name, (file, _trashed) in _listing(self.drafts).items()
+                }
+                now = mail_feed.look(folders, drafts)
+        except SourceUnreadable:
+            return MailChanges(threads=None)  # the lookups that follow say what is wrong
+        before = mail_feed.FeedState.decode(cursor)
+        threads = mail_feed.changed_drafts(before, now) if before is not None else None
+        return MailChanges(threads=threads, cursor=now.encode())
 
     def create_draft(self, draft: DraftMessage) -> DraftRef:
         """Write ``draft`` into the drafts folder's ``cur/`` with the flag ``D``.
@@ -148,7 +227,9 @@ class LocalMailbox:
             finally:
                 temp.unlink(missing_ok=True)
             _sync_directory(self.drafts / "cur")
-        return DraftRef(key, normalize_message_id(draft.message_id), draft.thread_id)
+        # Maildir has no threads: a thread is known by its first message's Message-ID.
+        message_id = normalize_message_id(draft.message_id)
+        return DraftRef(key, message_id, draft.thread_id or message_id)
 
     def check_draft(self, ref: DraftRef, fingerprint: str) -> DraftCheck:
         """Whether the file written for ``ref`` (its Maildir key) is untouched.
@@ -248,21 +329,22 @@ class LocalMailbox:
         wanted = normalize_message_id(ref.message_id)
         with _io_errors(self.sent):
             self._folder(self.sent)
-            if not wanted:
-                return None
-            for entry in _entries(self.sent):
-                if entry.trashed:
-                    continue
-                message = _mail_message(entry, "sent")
-                if message is not None and message.message_id == wanted:
-                    return message
-        return None
+        if not wanted:
+            return None
+        self._refreshed(only=self.sent)
+        found = self._index.with_message_id(wanted, str(self.sent))
+        hits = sorted((f for f in found if f.message.message_id == wanted), key=lambda f: f.name)
+        return hits[0].message if hits else None
 
     def messages_with(self, address: str, since: datetime) -> list[MailMessage]:
         """Messages in the inbox, its other folders and the sent folder from, to or cc
         ``address`` dated at or after ``since`` (one per Message-ID)."""
         wanted = address.strip().lower()
-        return self._scan(since, lambda m: wanted == m.sender or wanted in m.recipients)
+        return self._scan(
+            since,
+            lambda m: wanted == m.sender or wanted in m.recipients,
+            lambda: self._index.with_address(wanted, since),
+        )
 
     def thread_messages(
         self, message_id: str, thread_id: str | None, since: datetime
@@ -272,19 +354,87 @@ class LocalMailbox:
         Maildir has no thread ids; threads are followed through In-Reply-To/References.
         """
         wanted = normalize_message_id(message_id)
-        return self._scan(since, lambda m: wanted in (m.in_reply_to, *m.references))
+        return self._scan(
+            since,
+            lambda m: wanted in (m.in_reply_to, *m.references),
+            lambda: self._index.referring_to(wanted, since),
+        )
 
-    def _scan(self, since: datetime, matches: Callable[[MailMessage], bool]) -> list[MailMessage]:
+    def _scan(
+        self,
+        since: datetime,
+        matches: Callable[[MailMessage], bool],
+        lookup: Callable[[], list[IndexedMessage]],
+    ) -> list[MailMessage]:
         """Messages of the reading folders dated at or after ``since`` that ``matches``
-        accepts, one per Message-ID, oldest first."""
+        accepts, of those ``lookup`` finds in the index (brought up to date first), one
+        per Message-ID (the sent folder's first), oldest first."""
+        folders = self._refreshed()
+        rank = {str(folder): n for n, (folder, _kind) in enumerate(folders)}
+        hits = [
+            hit
+            for hit in lookup()
+            if hit.folder in rank and hit.message.date >= since and matches(hit.message)
+        ]
         found: dict[str, MailMessage] = {}
-        for folder, kind in self._reading_folders():
-            with _io_errors(folder):
-                for entry in _entries(folder):
-                    message = None if entry.trashed else _mail_message(entry, kind)
-                    if message is not None and message.date >= since and matches(message):
-                        found.setdefault(message.message_id or str(entry.path), message)
+        for hit in sorted(hits, key=lambda h: (rank[h.folder], h.name)):
+            key = hit.message.message_id or f"{hit.folder}/{hit.name}"
+            found.setdefault(key, hit.message)
         return sorted(found.values(), key=lambda m: m.date)
+
+    def _refreshed(self, only: Path | None = None) -> list[tuple[Path, str]]:
+        """The reading folders (see ``_reading_folders``), each indexed as it is now
+        (``only`` that one), or ``SourceUnreadable``: a lookup never answers from an
+        index that could not be brought up to date."""
+        with _io_errors(self.root):
+            self._check_root()
+        root = self._root_listed
+        if self._folders is None or root is None or not _still(self.root, root):
+            started = time.time_ns()
+            with _io_errors(self.root):
+                stamp = _stamps(self.root, ("",))
+                folders = self._reading_folders()
+            self._index.retain([str(folder) for folder, _kind in folders])
+            self._folders = folders
+            self._root_listed = (stamp, _settled(stamp, started))
+        for folder, kind in self._folders:
+            if only is None or folder == only:
+                with _io_errors(folder):
+                    self._refresh(folder, kind)
+        return self._folders
+
+    def _refresh(self, folder: Path, kind: str) -> None:
+        """Bring the index of ``folder`` up to date: read only new or changed files, in
+        one step (``MessageIndex.apply``)."""
+        seen = self._listed.get(folder)
+        if seen is not None and _still(folder, seen, ("new", "cur")):
+            return
+        started = time.time_ns()
+        stamp = _stamps(folder, ("new", "cur"))
+        listing = _listing(folder)
+        indexed = self._index.files(str(folder))
+        gone = {
+            name: file for name, file in indexed.items() if listing.get(name, (None,))[0] != file
+        }
+        by_identity = {(f.size, f.mtime_ns, f.inode): name for name, f in gone.items()}
+        moved: list[tuple[str, IndexedFile, bool]] = []
+        added: list[IndexEntry] = []
+        for name, (file, trashed) in listing.items():
+            if indexed.get(name) == file:
+                continue
+            old = by_identity.pop((file.size, file.mtime_ns, file.inode), None)
+            if old is not None:  # renamed (a flag change, new/ to cur/): nothing to read
+                moved.append((old, file, trashed))
+                del gone[old]
+                continue
+            entry = _index_entry(folder, file, trashed, kind)
+            if entry is not None:
+                added.append(entry)
+        if gone or moved or added:
+            self._index.apply(
+                str(folder), kind, FolderChanges(tuple(gone), tuple(moved), tuple(added))
+            )
+        self._listed[folder] = (stamp, _settled(stamp, started))
 
     def _reading_folders(self) -> list[tuple[Path, str]]:
         """The sent folder, then the inbox and its Maildir++ folders of received mail."""
@@ -310,9 +460,21 @@ class LocalMailbox:
             if not entry.trashed
             and (
                 (ref.draft_id and entry.key == ref.draft_id)
-                or (wanted and _message_id(entry) == wanted)
+                or (wanted and self._draft_message_id(entry) == wanted)
             )
         ]
+
+    def _draft_message_id(self, entry: _Entry) -> str | None:
+        """``_message_id(entry)``, read once per version of the file: each check of a
+        draft looks at every other draft's Message-ID, and a pass checks every draft."""
+        try:
+            identity = _identity(entry.path.stat())
+        except FileNotFoundError:
+            return None
+        key = (str(entry.path), identity)
+        if key not in self._draft_ids:
+            self._draft_ids[key] = _message_id(entry)
+        return self._draft_ids[key]
 
     def _inspect(self, ref: DraftRef, fingerprint: str) -> _Found:
         """The file written for ``ref``, the other copies of it, and what they say."""
@@ -421,6 +583,90 @@ def _entries(folder: Path) -> list[_Entry]:
             flags = info[len("2,") :] if info.startswith("2,") else ""
             entries.append(_Entry(key, path, flags))
     return entries
+
+
+def _stamps(folder: Path, subs: tuple[str, ...]) -> tuple[int, ...]:
+    """The modification times of ``folder``'s sub-directories ``subs`` (-1: none there)."""
+    stamps = []
+    for sub in subs:
+        try:
+            stamps.append((folder / sub).stat().st_mtime_ns if sub else folder.stat().st_mtime_ns)
+        except (FileNotFoundError, NotADirectoryError):
+            stamps.append(-1)
+    return tuple(stamps)
+
+
+def _settled(stamps: tuple[int, ...], listed_at: int) -> bool:
+    """Whether directories with these modification times, listed at ``listed_at`` (ns),
+    cannot have changed since without changing their modification time."""
+    return all(
+        stamp < listed_at - (_SETTLE_FINE_NS if stamp % 1_000_000_000 else _SETTLE_NS)
+        for stamp in stamps
+    )
+
+
+def _still(folder: Path, seen: tuple[tuple[int, ...], bool], subs: tuple[str, ...] = ("",)) -> bool:
+    """Whether ``folder`` is as it was listed (``seen``: its stamps then, and whether they
+    had settled): then nothing was added, removed or renamed in it since."""
+    stamps, settled = seen
+    return settled and _stamps(folder, subs) == stamps
+
+
+def _listing(folder: Path) -> dict[str, tuple[IndexedFile, bool]]:
+    """Every message file in ``folder``'s ``new/`` and ``cur/`` by name (``cur/KEY:2,S``),
+    with whether it is trashed, from the directory entries and one ``stat`` each.
+
+    Only regular files count, as in ``_entries``; a file that vanishes meanwhile is left
+    out.
+    """
+    found: dict[str, tuple[IndexedFile, bool]] = {}
+    inside: Path | None = None
+    for sub in ("new", "cur"):
+        try:
+            scanner = os.scandir(folder / sub)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with scanner:
+            for item in scanner:
+                if item.name.startswith("."):
+                    continue
+                try:
+                    if item.is_symlink():
+                        inside = inside or folder.resolve()
+                        if not regular_file(Path(item.path), inside):
+                            continue
+                        stat = os.stat(item.path)  # noqa: PTH116 - the path is a str
+                    elif item.is_file(follow_symlinks=False):
+                        stat = item.stat(follow_symlinks=False)
+                    else:
+                        continue
+                except OSError:  # vanished meanwhile, or nothing that can be read
+                    continue
+                name = f"{sub}/{item.name}"
+                _key, _, info = item.name.partition(":")
+                flags = info[len("2,") :] if info.startswith("2,") else ""
+                file = IndexedFile(name, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                found[name] = (file, "T" in flags)
+    return found
+
+
+def _index_entry(folder: Path, file: IndexedFile, trashed: bool, kind: str) -> IndexEntry | None:
+    """The index entry of a new or changed file (its header read), or ``None`` when it
+    vanished meanwhile. A file that cannot be read is recorded as such, with a warning,
+    and not read again until it changes."""
+    path = folder / file.name
+    fallback = datetime.fromtimestamp(file.mtime_ns / 1e9, tz=UTC)
+    try:
+        message = to_mail_message(_read_headers(path), kind, fallback)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        raise  # the file system failed, not the message
+    except Exception as error:
+        _passed_over(path, error)
+        return IndexEntry(file, trashed, None)
+    headers = tuple((n, v) for n, v in message.headers if n.lower() in _INDEXED_HEADERS)
+    return IndexEntry(file, trashed, replace(message, headers=headers))
 
 
 def _delivery_order(entry: _Entry) -> tuple[int, int, str, str]:
@@ -604,20 +850,6 @@ def _message_id(entry: _Entry) -> str | None:
     read."""
     try:
         return message_id_of(_read_headers(entry.path))
-    except FileNotFoundError:
-        return None
-    except OSError:
-        raise  # the file system failed, not the message
-    except Exception as error:
-        _passed_over(entry.path, error)
-        return None
-
-
-def _mail_message(entry: _Entry, folder: str) -> MailMessage | None:
-    """The entry as a ``MailMessage``, or ``None`` when the file vanished meanwhile or
-    cannot be read."""
-    try:
-        return to_mail_message(_read_headers(entry.path), folder, entry.mtime())
     except FileNotFoundError:
         return None
     except OSError:

@@ -24,6 +24,10 @@ _MICROSOFT_HOSTS = {
     "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
     "login.partner.microsoftonline.cn", "login.microsoftonline.de", "login.windows.net",
 }  # fmt: skip
+# MSAL's cache of public HTTP answers (the authority's discovery documents, for a day),
+# shared by every account of the process: one discovery per process, not per account and
+# pass. It holds no tokens (MSAL caches only discovery GETs and OAuth 400 errors here).
+_DISCOVERY_CACHE: dict[Any, Any] = {}
 
 
 class MsalSession:
@@ -45,6 +49,7 @@ class MsalSession:
             http_client=http or requests.Session(),
             # Only Microsoft's own clouds know instance discovery; a proxy or test authority does not.
             instance_discovery=urlsplit(account.authority).hostname in _MICROSOFT_HOSTS,
+            http_cache=_DISCOVERY_CACHE,
         )
 
     @property

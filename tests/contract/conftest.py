@@ -11,7 +11,13 @@ import pytest
 from daemon.domain.model import UserIdentity
 from tests.contract import google_harness, microsoft_harness
 from tests.contract.google_harness import GoogleHarness
-from tests.contract.harness import CAPABILITIES, HARNESSES, Harness, LocalHarness
+from tests.contract.harness import (
+    CAPABILITIES,
+    HARNESSES,
+    Harness,
+    IndexedLocalHarness,
+    LocalHarness,
+)
 from tests.contract.microsoft_harness import MicrosoftHarness
 
 LONDON = ZoneInfo("Europe/London")
@@ -58,10 +64,13 @@ def harness(
     harness.close()
 
 
-@pytest.fixture
-def local(tmp_path: Path, user: UserIdentity) -> Iterator[LocalHarness]:
-    """The local provider alone, for behaviour only it has (files, flags, folders)."""
-    harness = LocalHarness(tmp_path, user)
+@pytest.fixture(params=[LocalHarness, IndexedLocalHarness], ids=["memory-index", "store-index"])
+def local(
+    request: pytest.FixtureRequest, tmp_path: Path, user: UserIdentity
+) -> Iterator[LocalHarness]:
+    """The local provider alone, for behaviour only it has (files, flags, folders), with
+    its index of headers in memory and in a store."""
+    harness: LocalHarness = request.param(tmp_path, user)
     yield harness
     harness.close()
 

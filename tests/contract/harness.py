@@ -30,6 +30,7 @@ from daemon.domain.model import (
     UserIdentity,
 )
 from daemon.ports import CalendarSource, Mailbox
+from daemon.store.repository import Store
 from providers.local import LocalCalendar, LocalMailbox
 from tests.contract.google_harness import GoogleHarness
 from tests.contract.microsoft_harness import MicrosoftHarness
@@ -268,6 +269,24 @@ class LocalHarness:
         return folder / "cur" / f"{key}:2,{flags}"
 
 
+class IndexedLocalHarness(LocalHarness):
+    """The local provider with its index of Maildir headers in a store (a SQLite file),
+    as the daemon runs it: the contract holds whichever index the mailbox uses."""
+
+    name = "local-indexed"
+
+    def __init__(self, root: Path, user: UserIdentity) -> None:
+        super().__init__(root, user)
+        self.store = Store(f"sqlite:///{root / 'state.db'}")
+        self.local_mailbox = LocalMailbox(
+            sorted(user.addresses)[0], self.maildir, index=self.store.message_index("personal")
+        )
+        self.mailbox = self.local_mailbox
+
+    def close(self) -> None:
+        self.store.close()
+
+
 # --- memory: the in-memory fake -----------------------------------------------------------
 
 
@@ -326,6 +345,7 @@ class MemoryHarness:
 
 HARNESSES: dict[str, Callable[[Path, UserIdentity], Harness]] = {
     "local": LocalHarness,
+    "local-indexed": IndexedLocalHarness,
     "memory": MemoryHarness,
     "google": GoogleHarness,
     "microsoft": MicrosoftHarness,

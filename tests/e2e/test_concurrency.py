@@ -26,7 +26,8 @@ import sqlalchemy as sa
 
 from daemon.cli import main
 from daemon.leasing import LEASE_TTL, process_alive
-from daemon.store.repository import Claimant, Lease, LeaseHeld, Store
+from daemon.store.records import Claimant, Lease, LeaseHeld
+from daemon.store.repository import Store
 from tests.concurrency_world import (
     PASSED_OVER,
     RUN_WORKED,

@@ -61,7 +61,8 @@ from daemon.cli import main
 from daemon.domain.identity import action_message_id
 from daemon.domain.mime import normalize_message_id
 from daemon.domain.model import ActionKind, ActionRecord, ActionState
-from daemon.store.repository import AuditEntry, Store
+from daemon.store.records import AuditEntry
+from daemon.store.repository import Store
 from tests.e2e.conftest import World
 from tests.fakes.clock import Clock
 from tests.fakes.google import FakeGoogle

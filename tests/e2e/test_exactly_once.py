@@ -9,7 +9,8 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
-from daemon.store.repository import Claimant, Store
+from daemon.store.records import Claimant
+from daemon.store.repository import Store
 from tests.e2e.conftest import World
 from tests.e2e.test_lifecycle import (
     START,

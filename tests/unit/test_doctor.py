@@ -16,7 +16,8 @@ from daemon import doctor, unit
 from daemon.cli import main
 from daemon.config import load_config
 from daemon.secrets import TokenStore
-from daemon.store.repository import AccountState, Store
+from daemon.store.records import AccountState
+from daemon.store.repository import Store
 from tests.fakes.keyring_memory import MemoryKeyring
 
 
@@ -128,7 +129,7 @@ def test_everything_in_place_is_all_ok(setup: Setup, memory_keyring: MemoryKeyri
     assert lines[-1] == "everything is in place"
     found = by_what(checks)
     assert "no authorization needed" in found["account home (local)"].detail
-    assert "schema up to date (revision 0002)" in found["database"].detail
+    assert "schema up to date (revision 0004)" in found["database"].detail
     assert found["time zone"].detail == "Europe/London (set in [profile] timezone)"
     assert "enabled, active" in found["systemd unit"].detail
     assert "MemoryKeyring" in found["tokens"].detail

@@ -15,7 +15,8 @@ import pytest
 
 from daemon.errors import LeaseLost
 from daemon.leasing import AccountLease, process_alive
-from daemon.store.repository import Claimant, Lease, LeaseHeld, Store
+from daemon.store.records import Claimant, Lease, LeaseHeld
+from daemon.store.repository import Store
 from tests.databases import postgres_url
 from tests.unit.test_store import make_interview
 

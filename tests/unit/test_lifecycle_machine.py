@@ -41,7 +41,8 @@ from daemon.domain.model import (
     interview_id,
 )
 from daemon.service import LOOKAHEAD, LOOKBACK, Account, run_pass
-from daemon.store.repository import AuditEntry, Store, TrackedInterview
+from daemon.store.records import AuditEntry, TrackedInterview
+from daemon.store.repository import Store
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
 
 BASE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 08:00 in London (GMT)

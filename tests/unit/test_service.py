@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from daemon.domain.model import CalendarEvent, Participant, Response
 from daemon.errors import CursorExpired, TransientError
 from daemon.ports import CalendarChanges
 from daemon.service import Account, run_pass
-from daemon.store.repository import AccountState, Store
+from daemon.store.records import AccountState
+from daemon.store.repository import Store
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
@@ -70,7 +72,7 @@ def test_cursor_is_kept_and_removals_are_matched_by_source_id(tmp_path: Path) ->
     config, store, calendar, account = setup(tmp_path)
     run_pass(config, store, [account], NOW)  # type: ignore[arg-type]
     state = store.account_state("inc")
-    assert state is not None and state.calendar_cursor == "c1"
+    assert state is not None and state.calendar_cursor and state.calendar_cursor.endswith(":c1")
     (tracked,) = store.interviews()
     assert tracked.interview.skip_reason is None
     run_pass(config, store, [account], NOW + timedelta(minutes=5))  # type: ignore[arg-type]
@@ -79,7 +81,7 @@ def test_cursor_is_kept_and_removals_are_matched_by_source_id(tmp_path: Path) ->
     assert tracked.gone and tracked.interview.skip_reason is not None
     assert tracked.interview.skip_reason.value == "cancelled"
     state = store.account_state("inc")
-    assert state is not None and state.calendar_cursor == "c2"
+    assert state is not None and state.calendar_cursor and state.calendar_cursor.endswith(":c2")
 
 
 def test_an_expired_cursor_means_a_full_resync(tmp_path: Path) -> None:
@@ -92,6 +94,19 @@ def test_an_expired_cursor_means_a_full_resync(tmp_path: Path) -> None:
     assert not tracked.gone
 
 
+def test_a_change_of_rules_drops_the_cursor_so_every_event_is_recognized_again(
+    tmp_path: Path,
+) -> None:
+    """A cursor reports changed events only; events read under the old rules must be
+    read again under the new ones."""
+    config, store, calendar, account = setup(tmp_path)
+    run_pass(config, store, [account], NOW)  # type: ignore[arg-type]
+    run_pass(config, store, [account], NOW + timedelta(minutes=1))  # type: ignore[arg-type]
+    changed = replace(config, rules=replace(config.rules, screening_max_minutes=45))
+    run_pass(changed, store, [account], NOW + timedelta(minutes=2))  # type: ignore[arg-type]
+    assert calendar.calls == [None, "c1", None]
+
+
 def test_a_failing_account_is_recorded_and_the_cursor_kept(tmp_path: Path) -> None:
     config, store, calendar, account = setup(tmp_path)
     run_pass(config, store, [account], NOW)  # type: ignore[arg-type]
@@ -100,7 +115,8 @@ def test_a_failing_account_is_recorded_and_the_cursor_kept(tmp_path: Path) -> No
     assert report.failed
     state = store.account_state("inc")
     assert state is not None
-    assert state.calendar_cursor == "c1" and state.last_error == "calendar answered 503"
+    assert state.calendar_cursor is not None and state.calendar_cursor.endswith(":c1")
+    assert state.last_error == "calendar answered 503"
     assert state.last_success_at == NOW
 
 
@@ -132,3 +148,21 @@ def test_addresses_of_accounts_outside_the_pass_still_count_as_the_user(tmp_path
     (tracked,) = store.interviews()
     assert tracked.interview.skip_reason is not None
     assert tracked.interview.skip_reason.value == "user_is_interviewer"
+
+
+def test_a_scheduled_round_passes_over_an_account_another_process_just_passed(
+    tmp_path: Path,
+) -> None:
+    """Processes sharing the accounts serve each once a round; `once` always passes."""
+    config, store, calendar, account = setup(tmp_path)
+    half_round = timedelta(minutes=2, seconds=30)
+    first = run_pass(config, store, [account], NOW, fresh_within=half_round)  # type: ignore[arg-type]
+    assert not first.accounts[0].fresh
+    soon = NOW + timedelta(seconds=40)
+    second = run_pass(config, store, [account], soon, fresh_within=half_round)  # type: ignore[arg-type]
+    assert second.accounts[0].fresh and calendar.calls == [None]
+    explicit = run_pass(config, store, [account], soon)  # type: ignore[arg-type]
+    assert not explicit.accounts[0].fresh and len(calendar.calls) == 2
+    later = NOW + timedelta(minutes=5)
+    third = run_pass(config, store, [account], later, fresh_within=half_round)  # type: ignore[arg-type]
+    assert not third.accounts[0].fresh and len(calendar.calls) == 3

@@ -37,9 +37,10 @@ from daemon.domain.model import (
     interview_id,
 )
 from daemon.errors import StorageError
-from daemon.store import AccountState, AuditEntry, Store, TrackedInterview
 from daemon.store.codec import interview_from_json, interview_to_json
 from daemon.store.db import BUSY_TIMEOUT_MS, alembic_config, open_engine
+from daemon.store.records import AccountState, AuditEntry, TrackedInterview
+from daemon.store.repository import Store
 from daemon.store.schema import metadata
 from tests.databases import postgres_url
 
@@ -127,7 +128,7 @@ def test_migrations_are_applied_automatically_and_idempotently(tmp_path: Path) -
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     with sqlite3.connect(tmp_path / "sub/dir/state.db") as raw:
         versions = [r[0] for r in raw.execute("SELECT version_num FROM alembic_version")]
-    assert versions == heads == ["0002"]
+    assert versions == heads == ["0004"]
     assert (tmp_path / "sub/dir").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "sub/dir/state.db").stat().st_mode & 0o777 == 0o600
 
