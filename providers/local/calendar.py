@@ -11,8 +11,8 @@ from daemon.domain.model import CalendarEvent, UserIdentity
 from daemon.errors import SourceUnreadable
 from daemon.ports import CalendarChanges
 from providers.local.files import read_at_most, regular_file
-from providers.local.ics import IcsReading, overlaps, read_ics
 from providers.local.read_state import MARGIN, FileReading, FileStamp, ReadState
+from providers.local.reading import IcsReading, overlaps
 
 # One vdir file holds one event or series: a few KiB, a few MiB with attachments inline.
 MAX_VDIR_FILE_BYTES = 4 * 1024 * 1024
@@ -137,6 +137,16 @@ class LocalCalendar:
             events=tuple(dataclasses.replace(e, calendar=collection) for e in reading.events),
             problems=tuple(f"{file}: {problem}" for problem in reading.problems),
         )
+
+
+def read_ics(
+    data: bytes, user: UserIdentity, window_start: datetime, window_end: datetime, source: str
+) -> IcsReading:
+    """:func:`providers.local.ics.read_ics`, imported when a file is first read: icalendar
+    is the heaviest import of a local account, and an idle pass reads no file."""
+    from providers.local.ics import read_ics as read  # noqa: PLC0415
+
+    return read(data, user, window_start, window_end, source=source)
 
 
 def _as_read(

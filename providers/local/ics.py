@@ -55,6 +55,7 @@ from providers.local.ics_text import (
     split_line,
     top_level,
 )
+from providers.local.reading import IcsReading, overlaps
 from providers.local.recurrence import Budget, Skipped, TooFrequent, rule_dates
 from providers.local.zones import Zones, zone_named
 
@@ -99,19 +100,6 @@ _UNREADABLE_CONTACT = "X-INTERVIEW-OUTREACH-UNREADABLE-CONTACT"
 _ZONED_PROPERTIES = frozenset({"DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE", "DUE"})
 
 
-@dataclass(frozen=True)
-class IcsReading:
-    """What one iCalendar document holds in a window, and what of it could not be read.
-
-    ``problems`` is empty or one line naming the first few things skipped (``event 'abc'
-    skipped: no DTSTART``); with a problem the document is incomplete, so an event missing
-    from ``events`` proves nothing.
-    """
-
-    events: tuple[CalendarEvent, ...]
-    problems: tuple[str, ...] = ()
-
-
 def read_ics(
     data: bytes,
     user: UserIdentity,
@@ -149,16 +137,6 @@ def events_from_ics(
     if reading.problems:
         raise SourceUnreadable(reading.problems[0])
     return list(reading.events)
-
-
-def overlaps(start: datetime, end: datetime, window_start: datetime, window_end: datetime) -> bool:
-    """Whether ``[start, end)`` overlaps ``[window_start, window_end)``.
-
-    A zero-length event overlaps when its start lies in the window.
-    """
-    if end <= start:
-        return window_start <= start < window_end
-    return start < window_end and end > window_start
 
 
 def aware(value: date | datetime, zone: tzinfo) -> datetime:
