@@ -95,6 +95,9 @@ class GmailState:
         self.drafts: dict[str, str] = {}  # draft id -> message id
         self.history: list[HistoryRecord] = []
         self.history_id = rng.randrange(100_000, 900_000)
+        # What a search matches in a message's content, by (id, raw): parsing it again for
+        # every query made a search over 10,000 messages take seconds (Gmail has an index).
+        self._search_content: dict[tuple[str, int], _Content] = {}
         self.oldest_history_id = self.history_id
         self._next_message_number = (0x18F << 52) + rng.randrange(1 << 40)
 
@@ -346,6 +349,23 @@ class GmailState:
 
     # -------------------------------------------------------------- helpers
 
+    def _target(self, message: StoredMessage) -> SearchTarget:
+        key = (message.id, hash(message.raw))  # bytes keep their hash: cheap after once
+        content = self._search_content.get(key)
+        if content is None:
+            content = self._search_content[key] = _content(message)
+        internal = message.internal_date
+        if internal.tzinfo is None:
+            internal = internal.replace(tzinfo=UTC)
+        return SearchTarget(
+            headers=content.headers,
+            labels=frozenset(message.labels),
+            internal_date=internal,
+            text=content.text,
+            message_id=content.message_id,
+            has_attachment=content.has_attachment,
+        )
+
     def _search(self, candidates: list[StoredMessage], query: Query) -> list[StoredMessage]:
         q = first(query, "q")
         parsed = parse_query(q, self.clock()) if q else None
@@ -359,7 +379,7 @@ class GmailState:
                 continue
             if any(label not in message.labels for label in label_ids):
                 continue
-            if parsed is not None and not parsed.predicate(_target(message)):
+            if parsed is not None and not parsed.predicate(self._target(message)):
                 continue
             matched.append(message)
         matched.sort(key=lambda m: (m.internal_date, m.id), reverse=True)
@@ -482,7 +502,17 @@ def _minimal_ref(message: StoredMessage) -> dict[str, Any]:
     return {"id": message.id, "threadId": message.thread_id, "labelIds": message.label_list()}
 
 
-def _target(message: StoredMessage) -> SearchTarget:
+@dataclass(frozen=True)
+class _Content:
+    """The parts of a search target that depend on a message's bytes only."""
+
+    headers: dict[str, str]
+    text: str
+    message_id: str
+    has_attachment: bool
+
+
+def _content(message: StoredMessage) -> _Content:
     parsed = message.parsed
     headers: dict[str, str] = {}
     for name, value in parsed.items():
@@ -491,17 +521,7 @@ def _target(message: StoredMessage) -> SearchTarget:
     text = " ".join(
         [headers.get(h, "") for h in ("subject", "from", "to", "cc")] + [mime.body_text(parsed)]
     ).casefold()
-    internal = message.internal_date
-    if internal.tzinfo is None:
-        internal = internal.replace(tzinfo=UTC)
-    return SearchTarget(
-        headers=headers,
-        labels=frozenset(message.labels),
-        internal_date=internal,
-        text=text,
-        message_id=mime.message_id_of(parsed),
-        has_attachment=mime.has_attachment(parsed),
-    )
+    return _Content(headers, text, mime.message_id_of(parsed), mime.has_attachment(parsed))
 
 
 def _paginate(
