@@ -199,18 +199,25 @@ def run_pass(
                 account_report.passed_over = describe_holder(lease, config.profile.timezone)
                 log.info("account %s: passed over: %s", account.name, account_report.passed_over)
                 continue
-            if fresh_within is not None and _passed_lately(store, account.name, now, fresh_within):
+            # Read once under the lease; the pass keeps it up to date (`_Known`).
+            known_state = _Known(store.account_state(account.name))
+            if fresh_within is not None and _passed_lately(known_state.state, now, fresh_within):
                 account_report.fresh = True
                 log.debug(
                     "account %s: passed less than %s ago; not again", account.name, fresh_within
                 )
                 continue
             try:
-                tracked = _sync_calendar(config, store, account, user, now, account_report)
-                mail_cursor = _act(
-                    store, account, tracked, user, context, now, account_report, lease
+                tracked = _sync_calendar(
+                    config, store, account, user, now, account_report, known_state
                 )
-                _save_state(store, account, now, error=None, mail_cursor=mail_cursor)
+                mail_cursor = _act(
+                    store, account, tracked, user, context, now, account_report, lease,
+                    known_state.state,
+                )  # fmt: skip
+                _save_state(
+                    store, account, now, known_state.state, error=None, mail_cursor=mail_cursor
+                )
             except LeaseLost as lost:
                 account_report.passed_over = "it took the account over during this pass"
                 log.warning("%s", lost)
@@ -221,6 +228,7 @@ def run_pass(
                     store,
                     account,
                     now,
+                    known_state.state,
                     error=account_report.error,
                     needs_auth=isinstance(error, AuthorizationNeeded),
                 )
@@ -230,7 +238,7 @@ def run_pass(
                 # A bug tripped by one account's data must not stop the others.
                 log.warning("account %s: unexpected error", account.name, exc_info=True)
                 account_report.error = scrub(f"unexpected error, see the log ({_one_line(error)})")
-                _save_state(store, account, now, error=account_report.error)
+                _save_state(store, account, now, known_state.state, error=account_report.error)
     return report
 
 
@@ -247,8 +255,15 @@ def _leased(
             lease.release()
 
 
-def _passed_lately(store: Store, account: str, now: datetime, within: timedelta) -> bool:
-    state = store.account_state(account)
+@dataclass
+class _Known:
+    """The account's stored state as this pass last read or wrote it: read once per
+    account and pass, not by every step."""
+
+    state: AccountState | None
+
+
+def _passed_lately(state: AccountState | None, now: datetime, within: timedelta) -> bool:
     last = state.last_pass_at if state is not None else None
     # A pass begun after our `now` (another process, a little later) is as fresh.
     return last is not None and last > now - within
@@ -279,13 +294,14 @@ def _save_state(
     store: Store,
     account: Account,
     now: datetime,
+    previous: AccountState | None,
     *,
     error: str | None,
     needs_auth: bool = False,
     mail_cursor: str | None = None,
 ) -> None:
-    """Record how the pass went; a new mail cursor only after a successful pass."""
-    previous = store.account_state(account.name)
+    """Record how the pass went (``previous``: the state as the pass knows it); a new
+    mail cursor only after a successful pass."""
     try:
         address = account.mailbox.address()
     except ProviderError:
@@ -311,6 +327,7 @@ def _sync_calendar(
     user: UserIdentity,
     now: datetime,
     report: AccountReport,
+    known: _Known,
 ) -> list[TrackedInterview]:
     """Read the calendar's changes and record them; the account's interviews afterwards.
 
@@ -318,7 +335,7 @@ def _sync_calendar(
     account's own interviews are loaded once and the changes written, in one transaction.
     """
     start, end = now - LOOKBACK, now + LOOKAHEAD
-    previous = store.account_state(account.name)
+    previous = known.state
     key = _reading_key(config, user)
     cursor = _own_cursor(previous.calendar_cursor if previous else None, key)
     try:
@@ -337,10 +354,11 @@ def _sync_calendar(
         touched |= _removals(store, changes.removed, tracked, listed, (start, end), now)
         stored = previous.calendar_cursor if previous else None
         if changes.cursor is not None and f"{key}{changes.cursor}" != stored:
-            state = store.account_state(account.name) or AccountState(
+            state = previous or AccountState(
                 name=account.name, provider=account.provider, address=account.mailbox.address()
             )
-            store.save_account_state(replace(state, calendar_cursor=f"{key}{changes.cursor}"))
+            known.state = replace(state, calendar_cursor=f"{key}{changes.cursor}")
+            store.save_account_state(known.state)
         if touched:
             tracked.update((t.interview.id, t) for t in store.interviews_with_ids(touched))
     mine = [t for t in tracked.values() if t.interview.account == account.name]
@@ -493,9 +511,11 @@ def _act(
     now: datetime,
     report: AccountReport,
     lease: AccountLease | None = None,
+    previous: AccountState | None = None,
 ) -> str | None:
-    """Plan and execute the account's tracked ``interviews``; returns the new mail cursor."""
-    previous = store.account_state(account.name)
+    """Plan and execute the account's tracked ``interviews``; returns the new mail cursor.
+
+    ``previous`` is the account's stored state (its mail cursor and last success)."""
     changes = account.mailbox.changes(previous.mail_cursor if previous else None)
     # The feed covers drafts that existed when the previous cursor was taken; a draft we
     # wrote since may vanish without the feed ever saying so (Graph delta).
