@@ -12,6 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
+from daemon.store.codec import interview_from_json
+
+_KIND_ORDER = {kind.value: rank for rank, kind in enumerate(ActionKind)}
 
 
 @dataclass(frozen=True)
@@ -135,4 +138,21 @@ def action_from_row(row: Any) -> ActionRecord:
         written_at=row.written_at,
         pending_hash=row.pending_hash,
         removing=row.removing,
+    )
+
+
+def action_order(row: Any) -> tuple[int, int]:
+    """Where an ``actions`` row comes among its interview's: by kind, then as made."""
+    return _KIND_ORDER.get(row.kind, len(_KIND_ORDER)), row.id
+
+
+def tracked_from_rows(row: Any, actions: list[Any]) -> TrackedInterview:
+    """The ``TrackedInterview`` of an ``interviews`` row and its ``actions`` rows (in
+    ``action_order``). Raises ``ValueError`` when the stored snapshot cannot be read."""
+    return TrackedInterview(
+        interview=interview_from_json(row.snapshot),
+        actions=tuple(action_from_row(a) for a in actions),
+        first_seen_at=row.first_seen_at,
+        updated_at=row.updated_at,
+        gone=row.gone,
     )

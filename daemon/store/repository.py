@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
 from daemon.errors import LeaseLost, StorageError
-from daemon.store.codec import interview_from_json, interview_to_json
+from daemon.store.codec import interview_to_json
 from daemon.store.db import SQLITE_IMMEDIATE, error_line, open_engine
 from daemon.store.message_index import StoreMessageIndex
 from daemon.store.records import (
@@ -34,10 +34,11 @@ from daemon.store.records import (
     TrackedInterview,
     account_state_from_row,
     action_from_row,
+    action_order,
+    tracked_from_rows,
 )
 from daemon.store.schema import AccountRow, ActionRow, AuditRow, InterviewRow, LeaseRow
 
-_KIND_ORDER = {kind: rank for rank, kind in enumerate(ActionKind)}
 # Bound parameters per IN (...) query: SQLite allows 32,766, older builds 999.
 _IDS_PER_QUERY = 900
 _OPEN_STATES = (
@@ -491,22 +492,15 @@ class Store:
         for start in range(0, len(interview_ids), _IDS_PER_QUERY):
             chunk = interview_ids[start : start + _IDS_PER_QUERY]
             rows += session.scalars(select(ActionRow).where(ActionRow.interview_id.in_(chunk)))
-        return sorted(rows, key=lambda r: (_KIND_ORDER.get(ActionKind(r.kind), 99), r.id))
+        return sorted(rows, key=action_order)
 
     def _tracked(self, row: InterviewRow, actions: list[ActionRow]) -> TrackedInterview:
         try:
-            interview = interview_from_json(row.snapshot)
+            return tracked_from_rows(row, actions)
         except ValueError as exc:
             raise StorageError(
                 f"database {self._location}: interview {row.id} cannot be read ({exc})"
             ) from exc
-        return TrackedInterview(
-            interview=interview,
-            actions=tuple(action_from_row(a) for a in actions),
-            first_seen_at=row.first_seen_at,
-            updated_at=row.updated_at,
-            gone=row.gone,
-        )
 
     # -- message index (issue 11) --------------------------------------------------
 

@@ -18,18 +18,16 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from daemon.domain.model import ActionKind
-from daemon.store.codec import interview_from_json
 from daemon.store.records import (
     AccountState,
     TrackedInterview,
     account_state_from_row,
-    action_from_row,
+    action_order,
+    tracked_from_rows,
 )
 from daemon.store.revision import HEAD_REVISION
 
 _PREFIX = "sqlite:///"
-_KIND_ORDER = {kind.value: rank for rank, kind in enumerate(ActionKind)}
 # Columns of type UTCDateTime (daemon.store.schema): SQLite keeps them as naive UTC text.
 _TIMES = frozenset(
     {
@@ -86,16 +84,10 @@ def _read(connection: sqlite3.Connection) -> StatusView | None:
         actions = [_row(r) for r in connection.execute("SELECT * FROM actions")]
         accounts = [_row(r) for r in connection.execute("SELECT * FROM accounts")]
     by_interview: dict[str, list[Any]] = {}
-    for action in sorted(actions, key=lambda a: (_KIND_ORDER.get(a.kind, 99), a.id)):
+    for action in sorted(actions, key=action_order):
         by_interview.setdefault(action.interview_id, []).append(action)
     tracked = [
-        TrackedInterview(
-            interview=interview_from_json(row.snapshot),
-            actions=tuple(action_from_row(a) for a in by_interview.get(row.id, [])),
-            first_seen_at=row.first_seen_at,
-            updated_at=row.updated_at,
-            gone=row.gone,
-        )
+        tracked_from_rows(row, by_interview.get(row.id, []))
         for row in sorted(interviews, key=lambda r: (r.start_at, r.id))
     ]
     return StatusView(tracked, {row.name: account_state_from_row(row) for row in accounts})
