@@ -10,6 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+SETTLING_NS = 2_000_000_000
+"""A file or folder changed less than this ago may change again within the same tick of a
+coarse clock (FAT, HFS+, some network file systems) without its time changing: until then,
+an unchanged time does not prove unchanged contents."""
+
+
+def settled(mtime_ns: int, now_ns: int) -> bool:
+    """Whether something last changed at ``mtime_ns`` did so at least ``SETTLING_NS`` before
+    ``now_ns`` (both on the file system's clock, nanoseconds)."""
+    return now_ns - mtime_ns >= SETTLING_NS
+
 
 def regular_file(path: Path, inside: Path) -> bool:
     """Whether ``path`` is a regular file, or a link to one within ``inside`` (resolved)."""

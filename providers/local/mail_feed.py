@@ -18,12 +18,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-# A directory changed this recently may change again within the same tick of a coarse
-# clock without its time changing: then what it holds is not trusted to be unchanged.
-_SETTLE_NS = 2_000_000_000
+from providers.local.files import settled
+
 _VERSION = 1
 
 
@@ -56,16 +54,13 @@ class FeedState:
             return None
 
 
-def look(folders: list[Path], drafts: dict[str, list[int]]) -> FeedState:
-    """The state of the reading ``folders`` now, with the ``drafts`` files as listed (name
-    → what identifies that version of it: size, modification time, inode).
-
-    Raises ``OSError`` when a folder cannot be looked at.
-    """
+def look(folders: dict[str, list[int]], drafts: dict[str, list[int]]) -> FeedState:
+    """The feed's state from the reading ``folders``' stamps (path → modification times
+    of the folder, its ``new/`` and ``cur/``, -1 for one that is not there) and the
+    ``drafts`` files as listed (name → size, modification time, inode)."""
     now = time.time_ns()
-    stamps = {str(folder): _stamps(folder) for folder in folders}
-    settled = all(s < now - _SETTLE_NS for v in stamps.values() for s in v)
-    return FeedState(stamps, drafts, settled)
+    quiet = all(settled(stamp, now) for stamps in folders.values() for stamp in stamps)
+    return FeedState(folders, drafts, quiet)
 
 
 def changed_drafts(before: FeedState, after: FeedState) -> frozenset[str] | None:
@@ -76,17 +71,6 @@ def changed_drafts(before: FeedState, after: FeedState) -> frozenset[str] | None
     names = before.drafts.keys() | after.drafts.keys()
     changed = {n for n in names if before.drafts.get(n) != after.drafts.get(n)}
     return frozenset(_key(name) for name in changed)
-
-
-def _stamps(folder: Path) -> list[int]:
-    """Modification times (ns) of the folder and its ``new/`` and ``cur/`` (-1: none)."""
-    found = []
-    for path in (folder, folder / "new", folder / "cur"):
-        try:
-            found.append(path.stat().st_mtime_ns)
-        except FileNotFoundError:
-            found.append(-1)
-    return found
 
 
 def _key(name: str) -> str:

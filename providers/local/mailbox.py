@@ -68,7 +68,7 @@ from daemon.ports import (
 )
 from daemon.private_files import create_private, private_dir
 from providers.local import mail_feed
-from providers.local.files import regular_file
+from providers.local.files import SETTLING_NS, regular_file
 from providers.local.message_index import MemoryMessageIndex
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,7 @@ _STALE_TEMP_SECONDS = 36 * 3600
 _UNREADABLE = "unreadable"  # the fingerprint of a draft that cannot be read: nobody's
 # A directory changed this recently may change again within the same tick of its coarse
 # modification time: it is listed again rather than trusted to be unchanged. Times in whole
-# seconds betray a coarse file system (FAT, HFS+, some network file systems); others tick
-# every few milliseconds.
-_SETTLE_NS = 2_000_000_000
+# seconds betray a coarse file system (files.SETTLING_NS); others tick every few ms.
 _SETTLE_FINE_NS = 100_000_000
 # The headers an index keeps of a message: those the core reads (addresses, threading,
 # the markers of ``daemon.domain.replies.automatic_marker``) and a few that describe it.
@@ -199,7 +197,10 @@ class LocalMailbox:
         try:
             with _io_errors(self.root):
                 self._check_root()
-                folders = [folder for folder, _kind in self._reading_folders()]
+                folders = {
+                    str(folder): list(_stamps(folder, ("", "new", "cur")))
+                    for folder, _kind in self._reading_folders()
+                }
                 drafts = {
                     name: [file.size, file.mtime_ns, file.inode]
                     for name, (file, _trashed) in _listing(self.drafts).items()
@@ -600,7 +601,7 @@ def _settled(stamps: tuple[int, ...], listed_at: int) -> bool:
     """Whether directories with these modification times, listed at ``listed_at`` (ns),
     cannot have changed since without changing their modification time."""
     return all(
-        stamp < listed_at - (_SETTLE_FINE_NS if stamp % 1_000_000_000 else _SETTLE_NS)
+        stamp < listed_at - (_SETTLE_FINE_NS if stamp % 1_000_000_000 else SETTLING_NS)
         for stamp in stamps
     )
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from providers.local.files import settled
+
 MARGIN = timedelta(days=7)
-# A file changed again within this time of its last modification may keep the same
-# mtime and size (coarse time stamps): it is not trusted until it has settled.
-SETTLING_SECONDS = 2.0
 _VERSION = 1
 
 
@@ -40,7 +39,7 @@ class FileStamp:
 
     def settled(self) -> bool:
         """Whether the file was last changed long enough ago that a change shows."""
-        return time.time() - self.mtime_ns / 1e9 >= SETTLING_SECONDS
+        return settled(self.mtime_ns, time.time_ns())
 
 
 @dataclass(frozen=True)
