@@ -4,9 +4,12 @@
   pickled, the database is the single source of truth) runs one pass per account every
   ``poll_seconds`` — coalesced, one instance at a time, with a little jitter — on one
   worker thread, so passes never overlap.
-* After every pass the next due action is read from the database (``Store.next_due``)
+* After a pass that wrote an action (and at least every half interval, for what other
+  processes planned) the next due action is read from the database (``Store.next_due``)
   and a one-off wake-up is scheduled for it, so a draft is made on time, not up to a poll
   interval late.
+* The scheduled pass of an account that any process passed less than half an interval ago
+  costs one short query: several processes sharing the accounts divide the work.
 * The main thread waits for signals and pets systemd's watchdog: SIGTERM/SIGINT let the
   provider call in flight finish (the rest of the pass is cut short; every step already
   done is committed, and one cut short is reconciled on the next pass) and exit 0 within
@@ -41,6 +44,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from daemon.accounts import open_accounts
 from daemon.config import Config
 from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
+from daemon.domain.planning import PlanContext
 from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
 from daemon.notify import DesktopNotifier, Notifier
 from daemon.ports import (
@@ -53,8 +57,7 @@ from daemon.ports import (
 )
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
-from daemon.service import Account, PassReport, run_pass
-from daemon.store.records import AccountState
+from daemon.service import Account, PassReport, plan_context, run_pass
 from daemon.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,18 @@ POLL_JOB_PREFIX = "poll:"
 def system_clock() -> datetime:
     """The machine's time, timezone-aware."""
     return datetime.now(UTC)
+
+
+@dataclass
+class _Kept:
+    """What the daemon keeps from pass to pass for one configuration and database, so that
+    the pass of one account neither rebuilds nor re-reads it (see ``run_pass``)."""
+
+    context: PlanContext
+    addresses: dict[str, str]
+    addresses_read_at: float  # time.monotonic()
+    wakeup_checked_at: float | None = None  # time.monotonic()
+    action_writes_seen: int = -1
 
 
 class PassInterrupted(ProviderError):
@@ -237,7 +252,9 @@ class Daemon:
         self._store: Store | None = None
         self._retired: list[Store] = []
         self._scheduler: BackgroundScheduler | None = None
+        self._kept: _Kept | None = None
         self._stuck_reported = False
+        self._next_due: datetime | None = None
         self.last_outcome: PassOutcome | None = None
         self.passes = 0
         self.abandoned_pass = False
@@ -266,6 +283,7 @@ class Daemon:
         config = self._load_config()
         self._store = Store(config.storage.url)
         self._config = config
+        self._kept = _keep(config, self._store)
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -395,8 +413,9 @@ class Daemon:
             if self._store is not None:
                 self._retired.append(self._store)  # closed once no pass uses it
         self._config, self._store = config, store
+        self._kept = _keep(config, store)
         self._sync_jobs(first=False)
-        self._schedule_wakeup()
+        self._next_due = self._schedule_wakeup()
         log.info("configuration reloaded: %d account(s)", len(config.accounts))
         self._systemd.status(f"configuration reloaded; watching {len(config.accounts)} account(s)")
         return True
@@ -429,7 +448,9 @@ class Daemon:
         """The scheduled pass of one account (an APScheduler job).
 
         Skipped when the account was passed less than half an interval ago, by this or
-        another process: processes sharing the accounts serve each once a round.
+        another process: processes sharing the accounts serve each once a round. That is
+        known from one short query, before the account is opened or its lease taken (the
+        pass checks again under the lease).
         """
         return self._guarded_pass((name,), fresh_within=timedelta(seconds=self.poll_seconds / 2))
 
@@ -454,6 +475,12 @@ class Daemon:
                 if not names:
                     return None  # the account was removed by a reload
             now = self._clock()
+            if (
+                fresh_within is not None
+                and names
+                and all(_passed_since(store, name, now - fresh_within) for name in names)
+            ):
+                return None
             self._running_since = time.monotonic()
             try:
                 outcome = self.pass_once(config, store, names, now, fresh_within)
@@ -467,7 +494,7 @@ class Daemon:
                 return None
             finally:
                 self._running_since = None
-            self._after_pass(outcome)
+            self._after_pass(outcome, due_pass=names is None)
             self.last_outcome = outcome
             self.passes += 1
             return outcome
@@ -482,6 +509,7 @@ class Daemon:
     ) -> PassOutcome:
         """One pass over ``names`` (every account when ``None``) at ``now``; see ``run_pass``
         for ``fresh_within``."""
+        kept = self._kept_for(config, store)
         opened = open_accounts(
             config, TokenStore.for_config(config), names, message_index=store.message_index
         )
@@ -493,22 +521,34 @@ class Daemon:
             ]
             unavailable = [u for u in opened.unavailable if names is None or u.name in names]
             covered = tuple(a.name for a in accounts) + tuple(u.name for u in unavailable)
-            needed_auth = {n: _needs_auth(store.account_state(n)) for n in covered}
-            report = run_pass(config, store, accounts, now, unavailable, self._clock, fresh_within)
+            report = run_pass(
+                config, store, accounts, now, unavailable, self._clock, fresh_within,
+                context=kept.context, known_addresses=kept.addresses,
+            )  # fmt: skip
         finally:
             opened.close()
+        kept.addresses.update((a.name, a.address) for a in report.accounts if a.address)
         _log_report(report)
         return PassOutcome(
             at=now,
             accounts=covered,
             created=sum(a.tally.created for a in report.accounts),
             failed=tuple(a.name for a in report.accounts if a.error),
-            newly_need_auth=tuple(
-                n for n in covered if _needs_auth(store.account_state(n)) and not needed_auth[n]
-            ),
+            newly_need_auth=tuple(a.name for a in report.accounts if a.newly_needs_auth),
         )
 
-    def _after_pass(self, outcome: PassOutcome) -> None:
+    def _kept_for(self, config: Config, store: Store) -> _Kept:
+        """What is kept between passes, with the addresses read again every half interval
+        (another process may have seen an account's address first)."""
+        kept = self._kept
+        if kept is None or config is not self._config or store is not self._store:
+            kept = self._kept = _keep(config, store)
+        elif time.monotonic() - kept.addresses_read_at >= self.poll_seconds / 2:
+            kept.addresses = store.account_addresses()
+            kept.addresses_read_at = time.monotonic()
+        return kept
+
+    def _after_pass(self, outcome: PassOutcome, *, due_pass: bool) -> None:
         config = self.config
         if outcome.created:
             summary = f"{outcome.created} new draft{'s' if outcome.created != 1 else ''} to review"
@@ -523,7 +563,9 @@ class Daemon:
                 f"Account {name} needs authorization",
                 f"Run `interview-outreach auth {name}` once; the other accounts carry on.",
             )
-        next_due = self._schedule_wakeup(pass_started=outcome.at)
+        if due_pass or self._wakeup_may_have_moved():
+            self._next_due = self._schedule_wakeup(pass_started=outcome.at)
+        next_due = self._next_due
         when = (
             next_due.astimezone(config.profile.timezone).strftime("%a %H:%M")
             if next_due
@@ -544,6 +586,15 @@ class Daemon:
 
     # -- waking up for due actions ------------------------------------------------------
 
+    def _wakeup_may_have_moved(self) -> bool:
+        """Whether the next due time may differ from the one last scheduled: this process
+        wrote an action since, or half an interval passed (other processes plan too)."""
+        kept, store = self._kept, self._store
+        if kept is None or store is None or kept.wakeup_checked_at is None:
+            return True
+        stale = time.monotonic() - kept.wakeup_checked_at >= self.poll_seconds / 2
+        return stale or store.action_writes != kept.action_writes_seen
+
     def _schedule_wakeup(self, pass_started: datetime | None = None) -> datetime | None:
         """Schedule the one-off pass for the next due action; returns its due time.
 
@@ -556,6 +607,9 @@ class Daemon:
         scheduler, store = self._scheduler, self._store
         if scheduler is None or store is None or self._stopping.is_set():
             return None
+        if self._kept is not None:
+            self._kept.wakeup_checked_at = time.monotonic()
+            self._kept.action_writes_seen = store.action_writes
         now = self._clock()
         due = store.next_due(now)
         if due is not None and due <= now:
@@ -632,8 +686,14 @@ def jitter_seconds(poll: float) -> float:
     return min(MAX_JITTER_SECONDS, poll / 10)
 
 
-def _needs_auth(state: AccountState | None) -> bool:
-    return bool(state and state.needs_auth)
+def _keep(config: Config, store: Store) -> _Kept:
+    return _Kept(plan_context(config), store.account_addresses(), time.monotonic())
+
+
+def _passed_since(store: Store, name: str, moment: datetime) -> bool:
+    """Whether a pass of account ``name`` began after ``moment`` (by any process)."""
+    last = store.last_pass_at(name)
+    return last is not None and last > moment
 
 
 def _log_report(report: PassReport) -> None:

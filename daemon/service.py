@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
@@ -117,6 +117,8 @@ class AccountReport:
     blocked: list[str] = field(default_factory=list)  # due actions that could not be drafted
     capped: int = 0  # due actions left for the next pass by max_new_drafts_per_pass
     fresh: bool = False  # passed moments ago (by any process): not passed again this round
+    newly_needs_auth: bool = False  # it did not need authorization before this pass
+    address: str = ""  # the account's address, as the pass recorded it
 
 
 @dataclass
@@ -167,6 +169,9 @@ def run_pass(
     unavailable: Sequence[Unavailable] = (),
     clock: Callable[[], datetime] | None = None,
     fresh_within: timedelta | None = None,
+    *,
+    context: PlanContext | None = None,
+    known_addresses: Mapping[str, str] | None = None,
 ) -> PassReport:
     """Sync every account, track interviews, and do whatever is due at ``now``.
 
@@ -179,17 +184,24 @@ def run_pass(
     by this or another process, began less than that before ``now`` is not passed again
     (``AccountReport.fresh``): several processes sharing the accounts serve each once a
     round and divide the work.
+
+    A long-running process passes what it keeps between passes, so that the pass of one
+    account does not rebuild or re-read it: ``context`` (``plan_context(config)``, whose
+    templates stay compiled) and ``known_addresses`` (``store.account_addresses()``, as
+    it last read them; the addresses of the accounts in this pass are added to them).
     """
     report = PassReport()
     for missing in unavailable:
-        report.accounts.append(AccountReport(missing.name, error=scrub(missing.error)))
-        _record_failure(store, missing, now)
+        failed = AccountReport(missing.name, error=scrub(missing.error))
+        failed.newly_needs_auth = _record_failure(store, missing, now)
+        report.accounts.append(failed)
     # Every address the user has, also of accounts not in this pass (the daemon runs one
     # account at a time): the user is never an interviewer to themselves.
     configured = {a.name for a in config.accounts}
-    known = [a for name, a in store.account_addresses().items() if name in configured]
+    stored = store.account_addresses() if known_addresses is None else known_addresses
+    known = [a for name, a in stored.items() if name in configured]
     user = user_identity(config, [*_addresses(accounts), *known])
-    context = plan_context(config)
+    context = context or plan_context(config)
     lease_clock = clock or (lambda: now)
     for account in accounts:
         account_report = AccountReport(account.name)
@@ -215,7 +227,7 @@ def run_pass(
                     store, account, tracked, user, context, now, account_report, lease,
                     known_state.state,
                 )  # fmt: skip
-                _save_state(
+                account_report.address = _save_state(
                     store, account, now, known_state.state, error=None, mail_cursor=mail_cursor
                 )
             except LeaseLost as lost:
@@ -224,13 +236,15 @@ def run_pass(
             except ProviderError as error:
                 account_report.error = scrub(str(error))
                 log.warning("account %s: %s", account.name, error)
-                _save_state(
+                needs_auth = isinstance(error, AuthorizationNeeded)
+                account_report.newly_needs_auth = needs_auth and not _needed_auth(known_state)
+                account_report.address = _save_state(
                     store,
                     account,
                     now,
                     known_state.state,
                     error=account_report.error,
-                    needs_auth=isinstance(error, AuthorizationNeeded),
+                    needs_auth=needs_auth,
                 )
             except OutreachError:
                 raise
@@ -238,7 +252,9 @@ def run_pass(
                 # A bug tripped by one account's data must not stop the others.
                 log.warning("account %s: unexpected error", account.name, exc_info=True)
                 account_report.error = scrub(f"unexpected error, see the log ({_one_line(error)})")
-                _save_state(store, account, now, known_state.state, error=account_report.error)
+                account_report.address = _save_state(
+                    store, account, now, known_state.state, error=account_report.error
+                )
     return report
 
 
@@ -263,6 +279,10 @@ class _Known:
     state: AccountState | None
 
 
+def _needed_auth(known: _Known) -> bool:
+    return known.state is not None and known.state.needs_auth
+
+
 def _passed_lately(state: AccountState | None, now: datetime, within: timedelta) -> bool:
     last = state.last_pass_at if state is not None else None
     # A pass begun after our `now` (another process, a little later) is as fresh.
@@ -280,7 +300,8 @@ def _addresses(accounts: Sequence[Account]) -> list[str]:
     return addresses
 
 
-def _record_failure(store: Store, missing: Unavailable, now: datetime) -> None:
+def _record_failure(store: Store, missing: Unavailable, now: datetime) -> bool:
+    """Record that ``missing`` could not be opened; whether it newly needs authorization."""
     previous = store.account_state(missing.name)
     base = previous or AccountState(name=missing.name, provider=missing.provider, address="")
     store.save_account_state(
@@ -288,6 +309,7 @@ def _record_failure(store: Store, missing: Unavailable, now: datetime) -> None:
             base, last_pass_at=now, last_error=scrub(missing.error), needs_auth=missing.needs_auth
         )
     )
+    return missing.needs_auth and not (previous is not None and previous.needs_auth)
 
 
 def _save_state(
@@ -299,9 +321,9 @@ def _save_state(
     error: str | None,
     needs_auth: bool = False,
     mail_cursor: str | None = None,
-) -> None:
+) -> str:
     """Record how the pass went (``previous``: the state as the pass knows it); a new
-    mail cursor only after a successful pass."""
+    mail cursor only after a successful pass. Returns the account's address."""
     try:
         address = account.mailbox.address()
     except ProviderError:
@@ -318,6 +340,7 @@ def _save_state(
         needs_auth=needs_auth,
     )
     store.save_account_state(state)
+    return address
 
 
 def _sync_calendar(

@@ -64,11 +64,21 @@ class Store:
         self._writer: Engine = self._engine.execution_options(**{SQLITE_IMMEDIATE: True})
         self._location = self._engine.url.render_as_string(hide_password=True)
         self._local = threading.local()
+        self._action_writes = 0
 
     @classmethod
     def open(cls, url: str) -> Self:
         """Same as ``Store(url)``."""
         return cls(url)
+
+    @property
+    def action_writes(self) -> int:
+        """How many times this ``Store`` wrote an action or marked an interview gone.
+
+        When to wake up next (:meth:`next_due`) can only have changed, as far as this
+        process knows, when this count grew: a daemon asks the database again only then.
+        """
+        return self._action_writes
 
     @property
     def location(self) -> str:
@@ -148,6 +158,7 @@ class Store:
                 .where(InterviewRow.id == interview_id)
                 .values(gone=True, updated_at=now)
             )
+        self._action_writes += 1
 
     def get(self, interview_id: str) -> TrackedInterview | None:
         """The interview with exactly this id, or ``None``."""
@@ -244,6 +255,7 @@ class Store:
         try:
             with self._session(write=True) as session:
                 _upsert(session, ActionRow, values, keys=("interview_id", "kind", "recipient"))
+            self._action_writes += 1
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 raise StorageError(
@@ -335,6 +347,11 @@ class Store:
         with self._session(write=False) as session:
             rows = session.execute(select(AccountRow.name, AccountRow.address))
             return {name: address for name, address in rows if address}
+
+    def last_pass_at(self, name: str) -> datetime | None:
+        """When the last pass of account ``name`` began (by any process), one column only."""
+        with self._session(write=False) as session:
+            return session.scalar(select(AccountRow.last_pass_at).where(AccountRow.name == name))
 
     def account_state(self, name: str) -> AccountState | None:
         """The stored state of account ``name``, or ``None`` before its first pass."""

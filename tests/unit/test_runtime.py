@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import keyring
 import pytest
 
+import daemon.runtime as daemon_runtime
 from daemon.config import Config, load_config
 from daemon.domain.model import ActionKind, ActionState, UserIdentity
 from daemon.errors import ConfigError
@@ -381,3 +382,61 @@ def test_a_stuck_pass_stops_the_watchdog_so_systemd_restarts_the_service(
     pets = [at - stuck_at for at, line in received if line == "WATCHDOG=1"]
     assert any(at < 0.25 for at in pets), pets  # petted while the pass was young…
     assert not any(0.6 < at < 1.0 for at in pets), pets  # …and no longer once stuck
+
+
+def test_an_account_passed_moments_ago_is_skipped_before_it_is_opened(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Processes sharing the accounts: the other's fresh pass costs one short query."""
+    interview(world)
+    clock = Clock(WINDOW_OPENS + timedelta(hours=1))
+    daemon = make_daemon(world, clock, poll_seconds=3600)
+    with running(daemon):
+        assert wait_for(lambda: daemon.passes >= 1, 10)
+        passes = daemon.passes
+
+        opened: list[object] = []
+        real_open = daemon_runtime.open_accounts
+
+        def recording(*args: Any, **kwargs: Any) -> Any:
+            opened.append(args)
+            return real_open(*args, **kwargs)
+
+        monkeypatch.setattr(daemon_runtime, "open_accounts", recording)
+        clock.at += timedelta(minutes=20)  # under half the interval since the first pass
+        assert daemon.run_account_pass("home") is None
+        assert daemon.passes == passes and opened == []
+        monkeypatch.undo()
+        clock.at += timedelta(minutes=20)  # 40 minutes: due again
+        assert daemon.run_account_pass("home") is not None
+        assert daemon.passes == passes + 1
+
+
+def test_the_next_due_time_is_read_again_only_after_an_action_was_written(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(WINDOW_OPENS - timedelta(days=1))
+    daemon = make_daemon(world, clock, poll_seconds=3600)
+    with running(daemon):
+        assert wait_for(lambda: daemon.passes >= 1, 10)
+        store = daemon._store
+        assert store is not None
+        asked: list[datetime] = []
+        real_next_due = store.next_due
+
+        def counting(now: datetime, after: datetime | None = None) -> datetime | None:
+            asked.append(now)
+            return real_next_due(now, after)
+
+        monkeypatch.setattr(store, "next_due", counting)
+        clock.at += timedelta(hours=1)
+        assert daemon.run_account_pass("home") is not None  # idle: nothing written
+        assert asked == [] and daemon.wakeup_time() is None
+        interview(world)
+        clock.at += timedelta(hours=1)
+        assert daemon.run_account_pass("home") is not None  # the outreach is planned
+        assert asked, "a planned action must move the wake-up"
+        wake = daemon.wakeup_time()
+        assert wake is not None
+        expected = datetime.now(UTC) + (WINDOW_OPENS - clock.at)
+        assert abs((wake - expected).total_seconds()) < 30

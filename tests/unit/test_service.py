@@ -8,9 +8,9 @@ from pathlib import Path
 
 from daemon.config import LocalAccount, parse_config
 from daemon.domain.model import CalendarEvent, Participant, Response
-from daemon.errors import CursorExpired, TransientError
+from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError, TransientError
 from daemon.ports import CalendarChanges
-from daemon.service import Account, run_pass
+from daemon.service import Account, Unavailable, plan_context, run_pass
 from daemon.store.records import AccountState
 from daemon.store.repository import Store
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
@@ -34,11 +34,14 @@ class IncrementalCalendar:
         self.calls: list[str | None] = []
         self.expire: set[str] = set()
         self.fail = False
+        self.fail_with: ProviderError | None = None
 
     def changes(
         self, cursor: str | None, window_start: datetime, window_end: datetime
     ) -> CalendarChanges:
         self.calls.append(cursor)
+        if self.fail_with is not None:
+            raise self.fail_with
         if self.fail:
             raise TransientError("calendar answered 503", "inc")
         if cursor in self.expire:
@@ -166,3 +169,44 @@ def test_a_scheduled_round_passes_over_an_account_another_process_just_passed(
     later = NOW + timedelta(minutes=5)
     third = run_pass(config, store, [account], later, fresh_within=half_round)  # type: ignore[arg-type]
     assert not third.accounts[0].fresh and len(calendar.calls) == 3
+
+
+def test_the_report_says_when_an_account_newly_needs_authorization(tmp_path: Path) -> None:
+    """The daemon notifies once from the report, without reading every account's state."""
+    config, store, _calendar, _account = setup(tmp_path)
+    missing = Unavailable("inc", "google", "the refresh token was revoked", needs_auth=True)
+    first = run_pass(config, store, [], NOW, [missing])  # type: ignore[arg-type]
+    assert first.accounts[0].newly_needs_auth
+    again = run_pass(config, store, [], NOW + timedelta(minutes=5), [missing])  # type: ignore[arg-type]
+    assert not again.accounts[0].newly_needs_auth  # already said
+
+
+def test_an_account_that_fails_for_authorization_mid_pass_is_newly_reported(
+    tmp_path: Path,
+) -> None:
+    config, store, calendar, account = setup(tmp_path)
+    run_pass(config, store, [account], NOW)  # type: ignore[arg-type]
+    calendar.fail_with = AuthorizationNeeded("token expired and cannot be refreshed", "inc")
+    first = run_pass(config, store, [account], NOW + timedelta(minutes=5))  # type: ignore[arg-type]
+    assert first.accounts[0].error and first.accounts[0].newly_needs_auth
+    second = run_pass(config, store, [account], NOW + timedelta(minutes=10))  # type: ignore[arg-type]
+    assert second.accounts[0].error and not second.accounts[0].newly_needs_auth
+    assert first.accounts[0].address == "ada@example.org"
+
+
+def test_addresses_and_planning_inputs_kept_by_the_daemon_are_used_as_given(
+    tmp_path: Path,
+) -> None:
+    """An address the daemon passes in is the user's: an invitation to it is theirs."""
+    config, store, _calendar, account = setup(tmp_path)
+    own_event = replace(
+        EVENT, uid="u3", organizer=Participant("ada.work@corp.example", "Ada Lovelace")
+    )
+    report = run_pass(
+        config, store, [replace(account, calendar=MemoryCalendar((own_event,)))], NOW,  # type: ignore[arg-type]
+        known_addresses={"inc": "ada.work@corp.example"}, context=plan_context(config),  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert report.accounts[0].interviews == 1
+    (tracked,) = store.interviews()
+    assert tracked.interview.skip_reason is not None
+    assert tracked.interview.skip_reason.value == "user_is_interviewer"
