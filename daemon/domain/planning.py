@@ -425,6 +425,9 @@ class _Planner:
                 self._keep(replace(record, detail=detail))
             return
         reply_to = self._reply_to(record)
+        as_drafted = self._render(record, reply_to, checked=False)
+        if as_drafted is not None and as_drafted.fingerprint == record.content_hash:
+            return  # the very draft made, which met the content rules then: nothing to check
         content = self._render(record, reply_to)
         if content is None and self.problem is not None:
             self._keep(replace(record, detail=f"cannot update the draft: {self.problem}"))
@@ -455,7 +458,11 @@ class _Planner:
         self.decisions.append(CreateDraft(planned, content, reply_to))
         return planned
 
-    def _render(self, record: ActionRecord, reply_to: ActionRecord | None) -> DraftContent | None:
+    def _render(
+        self, record: ActionRecord, reply_to: ActionRecord | None, *, checked: bool = True
+    ) -> DraftContent | None:
+        """The draft for ``record``, or ``None`` (then ``problem`` says why, if anything
+        but a missing recipient). ``checked=False`` skips the content rules."""
         self.problem = None
         recipient = self._recipient(record)
         if recipient is None:
@@ -464,8 +471,9 @@ class _Planner:
         if reply_to is not None:
             subject = _reply_subject(self._outreach_subject())
         context = self._render_context(record.kind, recipient, subject)
+        renderer = self.context.renderer
         try:
-            return self.context.renderer.render(context)
+            return renderer.render(context) if checked else renderer.render_unchecked(context)
         except TemplateProblem as problem:
             self.problem = str(problem)
             return None

@@ -349,3 +349,37 @@ def test_an_edit_once_seen_is_remembered_even_if_the_draft_reads_untouched_again
     record = replace(drafted(), edited=True, drafted_for=START - timedelta(days=1))
     result = plan(make_interview(), (record,), observe(DraftStatus.UNTOUCHED), CONTEXT, OPENS)
     assert not any(isinstance(d, UpdateDraft | DeleteDraft) for d in result.decisions)
+
+
+def test_a_draft_still_as_drafted_is_not_checked_against_the_content_rules_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every pass compares each untouched draft with what it would say now; the content
+    rules (the costly part) are checked only when it would change."""
+    first = plan(make_interview(), (), MailboxFacts(), CONTEXT, OPENS)
+    (create,) = [d for d in first.decisions if isinstance(d, CreateDraft)]
+    made = replace(
+        create.record,
+        state=ActionState.DRAFTED,
+        content_hash=create.content.fingerprint,
+        drafted_for=START,
+        draft_id="d1",
+        message_id="<m1@example.org>",
+    )
+    checks: list[object] = []
+    monkeypatch.setattr(
+        "daemon.domain.rendering.content_problems", lambda *args: checks.append(args) or []
+    )
+    again = plan(make_interview(), (made,), observe(DraftStatus.UNTOUCHED), CONTEXT, OPENS)
+    assert not any(isinstance(d, UpdateDraft) for d in again.decisions)
+    assert checks == []
+    later = make_interview()
+    moved = replace(
+        later,
+        event=replace(
+            later.event, start=START + timedelta(hours=1), end=START + timedelta(hours=2)
+        ),
+    )
+    changed = plan(moved, (made,), observe(DraftStatus.UNTOUCHED), CONTEXT, OPENS)
+    assert any(isinstance(d, UpdateDraft) for d in changed.decisions)
+    assert checks, "a changed draft is checked before it is written"
