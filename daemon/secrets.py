@@ -13,14 +13,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import keyring
-import keyring.errors
-
 from daemon.errors import UserError
 from daemon.private_files import private_dir, write_private
 
 if TYPE_CHECKING:
+    import keyring.errors
+
     from daemon.config import Config
+
+# The keyring library is imported by the functions that use it: a daemon whose accounts
+# need no token (local accounts only) never loads it.
 
 KEYRING_SERVICE = "interview-outreach"
 
@@ -101,6 +103,8 @@ class TokenStore:
 
     def describe(self) -> str:
         """Which backend keeps the tokens, for ``doctor`` (never a secret)."""
+        import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
         if isinstance(self._backend, FileSecrets):
             return f'unencrypted file {self._backend.path} (opted in with [secrets] store = "file")'
         if self._backend is not None:
@@ -110,6 +114,8 @@ class TokenStore:
 
     def get(self, account: str) -> str | None:
         """The stored secret of ``account``, or ``None`` when there is none."""
+        import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
         try:
             return self._get(account)
         except keyring.errors.KeyringError as error:
@@ -119,6 +125,8 @@ class TokenStore:
 
     def set(self, account: str, secret: str) -> None:
         """Store (or replace) the secret of ``account``."""
+        import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
         try:
             if self._backend is not None:
                 self._backend.set_password(self._service, account, secret)
@@ -131,6 +139,8 @@ class TokenStore:
 
     def delete(self, account: str) -> None:
         """Forget the secret of ``account``; forgetting nothing is no error."""
+        import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
         try:
             if self._backend is not None:
                 self._backend.delete_password(self._service, account)
@@ -144,6 +154,8 @@ class TokenStore:
             raise UserError(f"account {account}: {_file_problem(error)}") from error
 
     def _get(self, account: str) -> str | None:
+        import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
         if self._backend is not None:
             return self._backend.get_password(self._service, account)
         return keyring.get_password(self._service, account)
@@ -173,6 +185,8 @@ class FileSecrets:
 
     def delete_password(self, service: str, username: str) -> None:
         """Forget a secret; ``PasswordDeleteError`` when there is none."""
+        import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
         data = self._read()
         if data.get(service, {}).pop(username, None) is None:
             raise keyring.errors.PasswordDeleteError(username)
@@ -192,6 +206,8 @@ class FileSecrets:
         return None
 
     def _read(self) -> dict[str, dict[str, str]]:
+        import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -219,6 +235,8 @@ def keyring_problem() -> tuple[str, str] | None:
     Asks for an entry that does not exist, which exercises the backend (and finds a locked
     Secret Service collection) without touching any real entry.
     """
+    import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
     backend = keyring.get_keyring()
     fix = KEYRING_FIX
     try:
@@ -237,6 +255,8 @@ def keyring_problem() -> tuple[str, str] | None:
 
 
 def _explain(error: keyring.errors.KeyringError) -> str:
+    import keyring.errors  # noqa: PLC0415 (see the top of this module)
+
     if isinstance(error, keyring.errors.NoKeyringError):
         return _NO_BACKEND
     if isinstance(error, keyring.errors.KeyringLocked):
