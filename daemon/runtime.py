@@ -8,8 +8,9 @@
   processes planned) the next due action is read from the database (``Store.next_due``)
   and a one-off wake-up is scheduled for it, so a draft is made on time, not up to a poll
   interval late.
-* The scheduled pass of an account that any process passed less than half an interval ago
-  costs one short query: several processes sharing the accounts divide the work.
+* The scheduled pass of an account that any process passed less than half an interval ago,
+  or is passing now, costs one short query: several processes sharing the accounts divide
+  the work.
 * The main thread waits for signals and pets systemd's watchdog: SIGTERM/SIGINT let the
   provider call in flight finish (the rest of the pass is cut short; every step already
   done is committed, and one cut short is reconciled on the next pass) and exit 0 within
@@ -448,9 +449,9 @@ class Daemon:
         """The scheduled pass of one account (an APScheduler job).
 
         Skipped when the account was passed less than half an interval ago, by this or
-        another process: processes sharing the accounts serve each once a round. That is
-        known from one short query, before the account is opened or its lease taken (the
-        pass checks again under the lease).
+        another process, or another process is passing it now: processes sharing the
+        accounts serve each once a round. That is known from one short query, before the
+        account is opened or its lease taken (the pass checks again under the lease).
         """
         return self._guarded_pass((name,), fresh_within=timedelta(seconds=self.poll_seconds / 2))
 
@@ -478,7 +479,7 @@ class Daemon:
             if (
                 fresh_within is not None
                 and names
-                and all(_passed_since(store, name, now - fresh_within) for name in names)
+                and all(store.passed_or_held(name, now - fresh_within, now) for name in names)
             ):
                 return None
             self._running_since = time.monotonic()
@@ -688,12 +689,6 @@ def jitter_seconds(poll: float) -> float:
 
 def _keep(config: Config, store: Store) -> _Kept:
     return _Kept(plan_context(config), store.account_addresses(), time.monotonic())
-
-
-def _passed_since(store: Store, name: str, moment: datetime) -> bool:
-    """Whether a pass of account ``name`` began after ``moment`` (by any process)."""
-    last = store.last_pass_at(name)
-    return last is not None and last > moment
 
 
 def _log_report(report: PassReport) -> None:

@@ -22,17 +22,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
-from sqlalchemy import Select, Table, delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import bindparam
 
 from daemon.domain.model import MailMessage
 from daemon.errors import StorageError
 from daemon.ports import FolderChanges, IndexedFile, IndexedMessage, IndexEntry
-from daemon.store.schema import MailAddressRow, MailFileRow, MailFolderRow, MailReferenceRow
+from daemon.store.schema import mail_addresses, mail_files, mail_folders, mail_references
 
-SessionFactory = Callable[..., AbstractContextManager[Session]]
-"""``Store._session``: ``factory(write=...)`` gives the session of one transaction."""
+ConnectionFactory = Callable[..., AbstractContextManager[Connection]]
+"""``Store._connection``: ``factory(write=...)`` gives the connection of one transaction."""
 
 _KEY_LENGTH = 250  # of the searched columns (String(250))
 _CHUNK = 500  # names per IN (...) list
@@ -43,17 +43,17 @@ _INODE_WRAP = 1 << 64
 class StoreMessageIndex:
     """``MessageIndex`` of the account ``account`` in the store's database."""
 
-    def __init__(self, session: SessionFactory, account: str) -> None:
-        self._session = session
+    def __init__(self, connection: ConnectionFactory, account: str) -> None:
+        self._connection = connection
         self._account = account
 
     def files(self, folder: str) -> dict[str, IndexedFile]:
-        files = MailFileRow
-        with self._session(write=False) as session:
-            folder_id = self._folder_id(session, folder)
+        files = mail_files.c
+        with self._connection(write=False) as connection:
+            folder_id = self._folder_id(connection, folder)
             if folder_id is None:
                 return {}
-            rows = session.execute(
+            rows = connection.execute(
                 select(files.name, files.size, files.mtime_ns, files.inode).where(
                     files.folder_id == folder_id
                 )
@@ -65,36 +65,35 @@ class StoreMessageIndex:
             return found
 
     def apply(self, folder: str, kind: str, changes: FolderChanges) -> None:
-        files = MailFileRow
-        with self._session(write=True) as session:
-            folder_id = self._folder_id(session, folder)
+        files = mail_files.c
+        with self._connection(write=True) as connection:
+            folder_id = self._folder_id(connection, folder)
             if folder_id is None:
-                folder_id = session.execute(
-                    insert(MailFolderRow)
+                folder_id = connection.execute(
+                    insert(mail_folders)
                     .values(account=self._account, path=_to_text(folder), kind=kind)
-                    .returning(MailFolderRow.id)
+                    .returning(mail_folders.c.id)
                 ).scalar_one()
             else:
-                session.execute(
-                    update(MailFolderRow)
-                    .where(MailFolderRow.id == folder_id, MailFolderRow.kind != kind)
+                connection.execute(
+                    update(mail_folders)
+                    .where(mail_folders.c.id == folder_id, mail_folders.c.kind != kind)
                     .values(kind=kind)
                 )
             for chunk in _chunks([_to_text(name) for name in changes.removed]):
-                _delete_files(session, files.folder_id == folder_id, files.name.in_(chunk))
+                _delete_files(connection, files.folder_id == folder_id, files.name.in_(chunk))
             if changes.moved:
                 # Through names no file can have, so that renames in a ring never collide.
-                table = _table(MailFileRow)
-                where = (table.c.folder_id == bindparam("f"), table.c.name == bindparam("old"))
-                session.execute(
-                    update(table).where(*where).values(name=bindparam("new")),
+                where = (files.folder_id == bindparam("f"), files.name == bindparam("old"))
+                connection.execute(
+                    update(mail_files).where(*where).values(name=bindparam("new")),
                     [
                         {"f": folder_id, "old": _to_text(old), "new": f"moving/{n}"}
                         for n, (old, _file, _trashed) in enumerate(changes.moved)
                     ],
                 )
-                session.execute(
-                    update(table)
+                connection.execute(
+                    update(mail_files)
                     .where(*where)
                     .values(
                         name=bindparam("new"),
@@ -117,77 +116,81 @@ class StoreMessageIndex:
                     ],
                 )
             if changes.added:
-                self._insert(session, folder_id, changes.added)
+                self._insert(connection, folder_id, changes.added)
 
     def retain(self, folders: Collection[str]) -> None:
         kept = {_to_text(folder) for folder in folders}
-        query = select(MailFolderRow.id, MailFolderRow.path).where(
-            MailFolderRow.account == self._account
+        query = select(mail_folders.c.id, mail_folders.c.path).where(
+            mail_folders.c.account == self._account
         )
-        with self._session(write=False) as session:
-            stale = [i for i, path in session.execute(query) if path not in kept]
+        with self._connection(write=False) as connection:
+            stale = [i for i, path in connection.execute(query) if path not in kept]
         if not stale:
             return
-        with self._session(write=True) as session:
-            _delete_files(session, MailFileRow.folder_id.in_(stale))
-            session.execute(delete(MailFolderRow).where(MailFolderRow.id.in_(stale)))
+        with self._connection(write=True) as connection:
+            _delete_files(connection, mail_files.c.folder_id.in_(stale))
+            connection.execute(delete(mail_folders).where(mail_folders.c.id.in_(stale)))
 
     def with_address(self, address: str, since: datetime) -> list[IndexedMessage]:
-        rows = MailAddressRow
+        rows = mail_addresses.c
         return self._found(
             self._messages()
-            .join(rows, rows.file_id == MailFileRow.id)
+            .join(mail_addresses, rows.file_id == mail_files.c.id)
             .where(rows.account == self._account, rows.address == _key(address), rows.date >= since)
         )
 
     def referring_to(self, message_id: str, since: datetime) -> list[IndexedMessage]:
-        rows = MailReferenceRow
+        rows = mail_references.c
         return self._found(
             self._messages()
-            .join(rows, rows.file_id == MailFileRow.id)
+            .join(mail_references, rows.file_id == mail_files.c.id)
             .where(
                 rows.account == self._account,
                 rows.message_id == _key(message_id),
-                MailFileRow.date >= since,
+                mail_files.c.date >= since,
             )
         )
 
     def with_message_id(self, message_id: str, folder: str) -> list[IndexedMessage]:
         return self._found(
             self._messages().where(
-                MailFolderRow.account == self._account,
-                MailFolderRow.path == _to_text(folder),
-                MailFileRow.message_id == _key(message_id),
+                mail_folders.c.account == self._account,
+                mail_folders.c.path == _to_text(folder),
+                mail_files.c.message_id == _key(message_id),
             )
         )
 
     # -- internals -----------------------------------------------------------------
 
-    def _folder_id(self, session: Session, folder: str) -> int | None:
-        return session.execute(
-            select(MailFolderRow.id).where(
-                MailFolderRow.account == self._account, MailFolderRow.path == _to_text(folder)
+    def _folder_id(self, connection: Connection, folder: str) -> int | None:
+        folder_id: int | None = connection.execute(
+            select(mail_folders.c.id).where(
+                mail_folders.c.account == self._account,
+                mail_folders.c.path == _to_text(folder),
             )
         ).scalar_one_or_none()
+        return folder_id
 
     @staticmethod
     def _messages() -> Select[str, str, str | None]:
         return (
-            select(MailFolderRow.path, MailFileRow.name, MailFileRow.message)
-            .select_from(MailFileRow)
-            .join(MailFolderRow, MailFolderRow.id == MailFileRow.folder_id)
-            .where(MailFileRow.trashed.is_(False), MailFileRow.message.is_not(None))
+            select(mail_folders.c.path, mail_files.c.name, mail_files.c.message)
+            .select_from(mail_files)
+            .join(mail_folders, mail_folders.c.id == mail_files.c.folder_id)
+            .where(mail_files.c.trashed.is_(False), mail_files.c.message.is_not(None))
         )
 
     def _found(self, query: Select[str, str, str | None]) -> list[IndexedMessage]:
-        with self._session(write=False) as session:
+        with self._connection(write=False) as connection:
             return [
                 IndexedMessage(_from_text(path), _from_text(name), _decode(message))
-                for path, name, message in session.execute(query)
+                for path, name, message in connection.execute(query)
                 if message is not None
             ]
 
-    def _insert(self, session: Session, folder_id: int, entries: Sequence[IndexEntry]) -> None:
+    def _insert(
+        self, connection: Connection, folder_id: int, entries: Sequence[IndexEntry]
+    ) -> None:
         values = []
         for entry in entries:
             message = entry.message
@@ -204,8 +207,8 @@ class StoreMessageIndex:
                     "message": _encode(message) if message else None,
                 }
             )
-        ids = session.execute(
-            insert(MailFileRow).returning(MailFileRow.id, sort_by_parameter_order=True), values
+        ids = connection.execute(
+            insert(mail_files).returning(mail_files.c.id, sort_by_parameter_order=True), values
         ).scalars()
         addresses: list[dict[str, Any]] = []
         references: list[dict[str, Any]] = []
@@ -226,24 +229,17 @@ class StoreMessageIndex:
             refs = {_key(r) for r in (message.in_reply_to, *message.references) if r}
             references += [{"file_id": file_id, "message_id": r, "account": account} for r in refs]
         if addresses:
-            session.execute(insert(MailAddressRow), addresses)
+            connection.execute(insert(mail_addresses), addresses)
         if references:
-            session.execute(insert(MailReferenceRow), references)
+            connection.execute(insert(mail_references), references)
 
 
-def _table(model: type[MailFileRow]) -> Table:
-    """The table of ``model``, for statements run once per row of their parameters."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _delete_files(session: Session, *where: Any) -> None:
+def _delete_files(connection: Connection, *where: Any) -> None:
     """Delete the files matching ``where`` and their addresses and references."""
-    ids = select(MailFileRow.id).where(*where).scalar_subquery()
-    session.execute(delete(MailAddressRow).where(MailAddressRow.file_id.in_(ids)))
-    session.execute(delete(MailReferenceRow).where(MailReferenceRow.file_id.in_(ids)))
-    session.execute(delete(MailFileRow).where(*where))
+    ids = select(mail_files.c.id).where(*where).scalar_subquery()
+    connection.execute(delete(mail_addresses).where(mail_addresses.c.file_id.in_(ids)))
+    connection.execute(delete(mail_references).where(mail_references.c.file_id.in_(ids)))
+    connection.execute(delete(mail_files).where(*where))
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

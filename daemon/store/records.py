@@ -1,6 +1,6 @@
 """The store's value types, and how a row becomes one: no SQLAlchemy here.
 
-:mod:`daemon.store.repository` reads rows through the ORM; :mod:`daemon.store.sqlite_reader`
+:mod:`daemon.store.repository` reads rows with SQLAlchemy Core; :mod:`daemon.store.sqlite_reader`
 reads the same rows with the standard library (for `status`, which must start fast). Both
 turn them into these types through the same functions.
 """

@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Select, Table, delete, func, select, update
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
 from daemon.errors import LeaseLost, StorageError
@@ -37,7 +36,7 @@ from daemon.store.records import (
     action_order,
     tracked_from_rows,
 )
-from daemon.store.schema import AccountRow, ActionRow, AuditRow, InterviewRow, LeaseRow
+from daemon.store.schema import accounts, actions, audit_log, interviews, leases
 
 # Bound parameters per IN (...) query: SQLite allows 32,766, older builds 999.
 _IDS_PER_QUERY = 900
@@ -49,6 +48,7 @@ _OPEN_STATES = (
 
 
 ProcessAlive = Callable[[int], bool]
+_Row = Row[*tuple[Any, ...]]
 
 
 class Store:
@@ -109,12 +109,12 @@ class Store:
         if self._current() is not None:
             yield self
             return
-        with self._session(write=True) as session:
-            self._local.session = session
+        with self._connection(write=True) as connection:
+            self._local.connection = connection
             try:
                 yield self
             finally:
-                self._local.session = None
+                self._local.connection = None
 
     # -- interviews ----------------------------------------------------------------
 
@@ -123,10 +123,10 @@ class Store:
 
         ``first_seen_at`` is set on insert only; ``updated_at`` becomes ``now``.
         """
-        with self._session(write=True) as session:
+        with self._connection(write=True) as connection:
             _upsert(
-                session,
-                InterviewRow,
+                connection,
+                interviews,
                 _interview_values(interview, now),
                 keys=("id",),
                 keep=("first_seen_at",),
@@ -139,10 +139,10 @@ class Store:
         saved it first (or again, once the owner's copy is gone). Decided in one statement,
         so two processes working on two accounts at once cannot both own it.
         """
-        with self._session(write=True) as session:
+        with self._connection(write=True) as connection:
             return _upsert(
-                session,
-                InterviewRow,
+                connection,
+                interviews,
                 _interview_values(interview, now),
                 keys=("id",),
                 keep=("first_seen_at",),
@@ -152,21 +152,22 @@ class Store:
     def mark_gone(self, interview_id: str, now: datetime) -> None:
         """Record that the interview's event disappeared from the calendar."""
         _aware(now, "now")
-        with self._session(write=True) as session:
-            session.execute(
-                update(InterviewRow)
-                .where(InterviewRow.id == interview_id)
+        with self._connection(write=True) as connection:
+            connection.execute(
+                update(interviews)
+                .where(interviews.c.id == interview_id)
                 .values(gone=True, updated_at=now)
             )
         self._action_writes += 1
 
     def get(self, interview_id: str) -> TrackedInterview | None:
         """The interview with exactly this id, or ``None``."""
-        with self._session(write=False) as session:
-            row = session.get(InterviewRow, interview_id)
+        query = select(interviews).where(interviews.c.id == interview_id)
+        with self._connection(write=False) as connection:
+            row = connection.execute(query).one_or_none()
             if row is None:
                 return None
-            return self._tracked(row, self._action_rows(session, [row.id]))
+            return self._tracked(row, self._action_rows(connection, [row.id]))
 
     def find(self, prefix: str) -> list[TrackedInterview]:
         """Interviews whose id starts with ``prefix`` (case-insensitive), ordered by start.
@@ -177,7 +178,7 @@ class Store:
         prefix = prefix.strip().lower()
         if not prefix:
             return []
-        query = select(InterviewRow).where(InterviewRow.id.startswith(prefix, autoescape=True))
+        query = select(interviews).where(interviews.c.id.startswith(prefix, autoescape=True))
         return self._select_tracked(query)
 
     def interviews(
@@ -188,11 +189,11 @@ class Store:
         A pass loads each account's own interviews once: the work of a pass grows with
         that account's interviews, not with every account's.
         """
-        query = select(InterviewRow)
+        query = select(interviews)
         if not include_gone:
-            query = query.where(InterviewRow.gone.is_(False))
+            query = query.where(interviews.c.gone.is_(False))
         if account is not None:
-            query = query.where(InterviewRow.account == account)
+            query = query.where(interviews.c.account == account)
         return self._select_tracked(query)
 
     def interviews_with_ids(self, interview_ids: Iterable[str]) -> list[TrackedInterview]:
@@ -201,7 +202,7 @@ class Store:
         found: list[TrackedInterview] = []
         for start in range(0, len(wanted), _IDS_PER_QUERY):
             chunk = wanted[start : start + _IDS_PER_QUERY]
-            found += self._select_tracked(select(InterviewRow).where(InterviewRow.id.in_(chunk)))
+            found += self._select_tracked(select(interviews).where(interviews.c.id.in_(chunk)))
         return sorted(found, key=lambda t: (t.interview.start, t.interview.id))
 
     def holds_message_id(self, message_id: str) -> bool:
@@ -212,11 +213,9 @@ class Store:
         bare = message_id.strip().strip("<>")
         if not bare:
             return False
-        with self._session(write=False) as session:
-            found = session.scalar(
-                select(ActionRow.id).where(ActionRow.message_id.in_([f"<{bare}>", bare])).limit(1)
-            )
-            return found is not None
+        query = select(actions.c.id).where(actions.c.message_id.in_([f"<{bare}>", bare])).limit(1)
+        with self._connection(write=False) as connection:
+            return connection.scalar(query) is not None
 
     # -- actions -------------------------------------------------------------------
 
@@ -253,8 +252,8 @@ class Store:
             "removing": record.removing,
         }
         try:
-            with self._session(write=True) as session:
-                _upsert(session, ActionRow, values, keys=("interview_id", "kind", "recipient"))
+            with self._connection(write=True) as connection:
+                _upsert(connection, actions, values, keys=("interview_id", "kind", "recipient"))
             self._action_writes += 1
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
@@ -266,8 +265,9 @@ class Store:
 
     def actions(self, interview_id: str) -> tuple[ActionRecord, ...]:
         """The actions of one interview (outreach, follow-up, thank-yous in saved order)."""
-        with self._session(write=False) as session:
-            return tuple(action_from_row(row) for row in self._action_rows(session, [interview_id]))
+        with self._connection(write=False) as connection:
+            rows = self._action_rows(connection, [interview_id])
+            return tuple(action_from_row(row) for row in rows)
 
     def next_due(self, now: datetime, after: datetime | None = None) -> datetime | None:
         """When the scheduler should wake for a planned (or drafting) action.
@@ -278,18 +278,18 @@ class Store:
         """
         _aware(now, "now")
         query = (
-            select(func.min(ActionRow.due_at))
-            .join(InterviewRow, InterviewRow.id == ActionRow.interview_id)
+            select(func.min(actions.c.due_at))
+            .select_from(actions.join(interviews, interviews.c.id == actions.c.interview_id))
             .where(
-                ActionRow.state.in_(_OPEN_STATES),
-                ActionRow.due_at.is_not(None),
-                InterviewRow.gone.is_(False),
+                actions.c.state.in_(_OPEN_STATES),
+                actions.c.due_at.is_not(None),
+                interviews.c.gone.is_(False),
             )
         )
         if after is not None:
-            query = query.where(ActionRow.due_at > _aware(after, "after"))
-        with self._session(write=False) as session:
-            earliest = session.scalar(query)
+            query = query.where(actions.c.due_at > _aware(after, "after"))
+        with self._connection(write=False) as connection:
+            earliest: datetime | None = connection.scalar(query)
         if earliest is None:
             return None
         return max(earliest, now.astimezone(UTC))
@@ -299,9 +299,9 @@ class Store:
     def append_audit(self, entry: AuditEntry) -> None:
         """Append ``entry`` to the audit log. Entries are never changed or removed."""
         _aware(entry.at, "at")
-        with self._session(write=True) as session:
-            session.add(
-                AuditRow(
+        with self._connection(write=True) as connection:
+            connection.execute(
+                audit_log.insert().values(
                     at=entry.at,
                     account=entry.account,
                     interview_id=entry.interview_id,
@@ -316,10 +316,10 @@ class Store:
 
     def audit(self, interview_id: str | None = None) -> list[AuditEntry]:
         """The audit log (of one interview, when given), oldest first."""
-        query = select(AuditRow).order_by(AuditRow.id)
+        query = select(audit_log).order_by(audit_log.c.id)
         if interview_id is not None:
-            query = query.where(AuditRow.interview_id == interview_id)
-        with self._session(write=False) as session:
+            query = query.where(audit_log.c.interview_id == interview_id)
+        with self._connection(write=False) as connection:
             return [
                 AuditEntry(
                     at=row.at,
@@ -332,31 +332,42 @@ class Store:
                     message_id=row.message_id,
                     detail=row.detail,
                 )
-                for row in session.scalars(query)
+                for row in connection.execute(query)
             ]
 
     # -- accounts ------------------------------------------------------------------
 
     def account_states(self) -> list[AccountState]:
         """The stored state of every account, in one query."""
-        with self._session(write=False) as session:
-            return [account_state_from_row(row) for row in session.scalars(select(AccountRow))]
+        with self._connection(write=False) as connection:
+            return [account_state_from_row(row) for row in connection.execute(select(accounts))]
 
     def account_addresses(self) -> dict[str, str]:
         """Each account's address as last seen (name → address): two short columns only."""
-        with self._session(write=False) as session:
-            rows = session.execute(select(AccountRow.name, AccountRow.address))
+        with self._connection(write=False) as connection:
+            rows = connection.execute(select(accounts.c.name, accounts.c.address))
             return {name: address for name, address in rows if address}
 
-    def last_pass_at(self, name: str) -> datetime | None:
-        """When the last pass of account ``name`` began (by any process), one column only."""
-        with self._session(write=False) as session:
-            return session.scalar(select(AccountRow.last_pass_at).where(AccountRow.name == name))
+    def passed_or_held(self, name: str, since: datetime, now: datetime) -> bool:
+        """Whether a pass of account ``name`` began after ``since``, or a process holds its
+        lease at ``now`` (it is being passed): one short read, for a scheduled round to
+        leave the account to whoever has it."""
+        _aware(since, "since")
+        _aware(now, "now")
+        last_pass = select(accounts.c.last_pass_at).where(accounts.c.name == name)
+        held_until = select(leases.c.expires_at).where(leases.c.account == name)
+        query = select(last_pass.scalar_subquery(), held_until.scalar_subquery())
+        with self._connection(write=False) as connection:
+            row = connection.execute(query).one()
+        last_pass_at, expires_at = row
+        return (last_pass_at is not None and last_pass_at > since) or (
+            expires_at is not None and expires_at > now
+        )
 
     def account_state(self, name: str) -> AccountState | None:
         """The stored state of account ``name``, or ``None`` before its first pass."""
-        with self._session(write=False) as session:
-            row = session.get(AccountRow, name)
+        with self._connection(write=False) as connection:
+            row = connection.execute(select(accounts).where(accounts.c.name == name)).one_or_none()
             if row is None:
                 return None
             return account_state_from_row(row)
@@ -378,8 +389,8 @@ class Store:
             "last_error": state.last_error,
             "needs_auth": state.needs_auth,
         }
-        with self._session(write=True) as session:
-            _upsert(session, AccountRow, values, keys=("name",))
+        with self._connection(write=True) as connection:
+            _upsert(connection, accounts, values, keys=("name",))
 
     # -- leases --------------------------------------------------------------------
 
@@ -400,8 +411,7 @@ class Store:
         """
         _aware(now, "now")
         expires = now + ttl
-        values = {
-            "account": account,
+        ours = {
             "holder_id": claimant.holder_id,
             "host": claimant.host,
             "pid": claimant.pid,
@@ -409,17 +419,16 @@ class Store:
             "renewed_at": now,
             "expires_at": expires,
         }
-        with self._session(write=True) as session:
+        locked = select(leases).where(leases.c.account == account).with_for_update()
+        with self._connection(write=True) as connection:
             # Nobody's row yet: insert ours, unless another process inserted its own first
             # (a row lock cannot cover a row that does not exist yet).
             row = None
             while row is None:
-                if _insert_if_absent(session, LeaseRow, values, "account"):
+                if _insert_if_absent(connection, leases, {"account": account, **ours}, "account"):
                     return Lease(account, claimant, now, expires)
                 # Its holder may give it back (delete the row) before we lock it: try again.
-                row = session.execute(
-                    select(LeaseRow).where(LeaseRow.account == account).with_for_update()
-                ).scalar_one_or_none()
+                row = connection.execute(locked).one_or_none()
             free = (
                 row.holder_id == claimant.holder_id
                 or row.expires_at <= now
@@ -427,8 +436,7 @@ class Store:
             )
             if not free:
                 return LeaseHeld(account, row.host, row.pid, row.acquired_at, row.expires_at)
-            row.holder_id, row.host, row.pid = claimant.holder_id, claimant.host, claimant.pid
-            row.acquired_at, row.renewed_at, row.expires_at = now, now, expires
+            connection.execute(update(leases).where(leases.c.account == account).values(ours))
             return Lease(account, claimant, now, expires)
 
     def renew_lease(self, lease: Lease, now: datetime, ttl: timedelta) -> Lease:
@@ -438,16 +446,16 @@ class Store:
         """
         _aware(now, "now")
         expires = max(lease.expires_at, now + ttl)
-        with self._session(write=True) as session:
-            result = session.execute(
-                update(LeaseRow)
+        with self._connection(write=True) as connection:
+            result = connection.execute(
+                update(leases)
                 .where(
-                    LeaseRow.account == lease.account,
-                    LeaseRow.holder_id == lease.claimant.holder_id,
+                    leases.c.account == lease.account,
+                    leases.c.holder_id == lease.claimant.holder_id,
                 )
                 .values(renewed_at=now, expires_at=expires)
             )
-            if getattr(result, "rowcount", 0) != 1:
+            if result.rowcount != 1:
                 raise LeaseLost(
                     f"account {lease.account}: another process took over this account; "
                     "this pass stopped working on it"
@@ -456,64 +464,62 @@ class Store:
 
     def release_lease(self, lease: Lease) -> None:
         """Give the lease back (nothing happens if it is no longer ours)."""
-        with self._session(write=True) as session:
-            session.execute(
-                delete(LeaseRow).where(
-                    LeaseRow.account == lease.account,
-                    LeaseRow.holder_id == lease.claimant.holder_id,
+        with self._connection(write=True) as connection:
+            connection.execute(
+                delete(leases).where(
+                    leases.c.account == lease.account,
+                    leases.c.holder_id == lease.claimant.holder_id,
                 )
             )
 
     def lease_holder(self, account: str, now: datetime) -> LeaseHeld | None:
         """Who holds the unexpired lease of ``account``, if anyone (for ``accounts``)."""
-        with self._session(write=False) as session:
-            row = session.get(LeaseRow, account)
+        query = select(leases).where(leases.c.account == account)
+        with self._connection(write=False) as connection:
+            row = connection.execute(query).one_or_none()
             if row is None or row.expires_at <= now:
                 return None
             return LeaseHeld(account, row.host, row.pid, row.acquired_at, row.expires_at)
 
     # -- internals -----------------------------------------------------------------
 
-    def _current(self) -> Session | None:
-        session: Session | None = getattr(self._local, "session", None)
-        return session
+    def _current(self) -> Connection | None:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        return connection
 
     @contextmanager
-    def _session(self, *, write: bool) -> Iterator[Session]:
-        """The session of the open :meth:`transaction`, or a new one committed at the end."""
+    def _connection(self, *, write: bool) -> Iterator[Connection]:
+        """The open :meth:`transaction`'s connection, or a new one committed at the end."""
         outer = self._current()
         if outer is not None:
             yield outer
             return
         try:
-            with (
-                Session(self._writer if write else self._engine, expire_on_commit=False) as s,
-                s.begin(),
-            ):
-                yield s
+            with (self._writer if write else self._engine).begin() as connection:
+                yield connection
         except SQLAlchemyError as exc:
             raise StorageError(f"database {self._location}: {error_line(exc)}") from exc
 
-    def _select_tracked(self, query: Any) -> list[TrackedInterview]:
-        query = query.order_by(InterviewRow.start_at, InterviewRow.id)
-        with self._session(write=False) as session:
-            rows = list(session.scalars(query))
-            by_interview: dict[str, list[ActionRow]] = {row.id: [] for row in rows}
-            for action in self._action_rows(session, list(by_interview)):
+    def _select_tracked(self, query: Select[*tuple[Any, ...]]) -> list[TrackedInterview]:
+        query = query.order_by(interviews.c.start_at, interviews.c.id)
+        with self._connection(write=False) as connection:
+            rows = connection.execute(query).all()
+            by_interview: dict[str, list[_Row]] = {row.id: [] for row in rows}
+            for action in self._action_rows(connection, list(by_interview)):
                 by_interview[action.interview_id].append(action)
             return [self._tracked(row, by_interview[row.id]) for row in rows]
 
     @staticmethod
-    def _action_rows(session: Session, interview_ids: list[str]) -> list[ActionRow]:
-        rows: list[ActionRow] = []
+    def _action_rows(connection: Connection, interview_ids: list[str]) -> list[_Row]:
+        rows: list[_Row] = []
         for start in range(0, len(interview_ids), _IDS_PER_QUERY):
             chunk = interview_ids[start : start + _IDS_PER_QUERY]
-            rows += session.scalars(select(ActionRow).where(ActionRow.interview_id.in_(chunk)))
+            rows += connection.execute(select(actions).where(actions.c.interview_id.in_(chunk)))
         return sorted(rows, key=action_order)
 
-    def _tracked(self, row: InterviewRow, actions: list[ActionRow]) -> TrackedInterview:
+    def _tracked(self, row: _Row, action_rows: list[_Row]) -> TrackedInterview:
         try:
-            return tracked_from_rows(row, actions)
+            return tracked_from_rows(row, action_rows)
         except ValueError as exc:
             raise StorageError(
                 f"database {self._location}: interview {row.id} cannot be read ({exc})"
@@ -524,7 +530,7 @@ class Store:
     def message_index(self, account: str) -> StoreMessageIndex:
         """The index of ``account``'s Maildir headers kept in this database (a
         ``daemon.ports.MessageIndex``); each of its calls is one transaction."""
-        return StoreMessageIndex(self._session, account)
+        return StoreMessageIndex(self._connection, account)
 
 
 def _interview_values(interview: Interview, now: datetime) -> dict[str, Any]:
@@ -577,26 +583,24 @@ def _dialect_insert(dialect: str, table: Table) -> Any:
 
 
 def _insert_if_absent(
-    session: Session, model: type[LeaseRow], values: Mapping[str, Any], key: str
+    connection: Connection, table: Table, values: Mapping[str, Any], key: str
 ) -> bool:
     """Insert ``values`` unless a row with the same ``key`` exists; whether it was inserted."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    dialect = session.get_bind().dialect.name
+    dialect = connection.dialect.name
     if dialect in ("sqlite", "postgresql"):
         insert = _dialect_insert(dialect, table).values(dict(values))
         statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
-        return session.execute(statement).first() is not None
+        return connection.execute(statement).first() is not None
     # Other backends: read, then write, inside the caller's transaction.
-    exists = session.execute(select(table.c[key]).where(table.c[key] == values[key])).first()
+    exists = connection.execute(select(table.c[key]).where(table.c[key] == values[key])).first()
     if exists is None:
-        session.execute(table.insert().values(dict(values)))
+        connection.execute(table.insert().values(dict(values)))
     return exists is None
 
 
 def _upsert(
-    session: Session,
-    model: type[InterviewRow | ActionRow | AccountRow],
+    connection: Connection,
+    table: Table,
     values: Mapping[str, Any],
     keys: tuple[str, ...],
     keep: tuple[str, ...] = (),
@@ -607,10 +611,8 @@ def _upsert(
     ``only_if(table, excluded)`` is a condition the existing row must meet to be updated.
     Returns whether a row was inserted or updated.
     """
-    table = model.__table__
-    assert isinstance(table, Table)
     changed = [name for name in values if name not in keys and name not in keep]
-    dialect = session.get_bind().dialect.name
+    dialect = connection.dialect.name
     if dialect in ("sqlite", "postgresql"):
         insert = _dialect_insert(dialect, table).values(dict(values))
         condition = None if only_if is None else only_if(table, insert.excluded)
@@ -620,15 +622,15 @@ def _upsert(
             where=condition,
         )
         if condition is None:
-            session.execute(statement)
+            connection.execute(statement)
             return True
         # A row comes back only if it was inserted or its condition let it be updated.
-        return session.execute(statement.returning(table.c[keys[0]])).first() is not None
+        return connection.execute(statement.returning(table.c[keys[0]])).first() is not None
     # Other backends: read, then write, inside the caller's transaction.
     where = [table.c[k] == values[k] for k in keys]
-    exists = session.execute(select(*[table.c[k] for k in keys]).where(*where)).first()
+    exists = connection.execute(select(*[table.c[k] for k in keys]).where(*where)).first()
     if exists is None:
-        session.execute(table.insert().values(dict(values)))
+        connection.execute(table.insert().values(dict(values)))
     else:
-        session.execute(table.update().where(*where).values({n: values[n] for n in changed}))
+        connection.execute(table.update().where(*where).values({n: values[n] for n in changed}))
     return True

@@ -1,4 +1,4 @@
-"""The database schema: SQLAlchemy declarative models of the tables.
+"""The database schema: the tables, as SQLAlchemy Core ``Table`` objects.
 
 Only :mod:`daemon.store` imports this module; everything outside the store sees domain
 objects. ``migrations/versions`` creates exactly these tables, and a test holds the two
@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Deterministic constraint names, so that migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -21,6 +20,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+"""The metadata of every table, for migrations and their test."""
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -53,179 +55,166 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    """Declarative base holding the metadata of every table."""
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("calendar_cursor", sa.Text),
+    sa.Column("mail_cursor", sa.Text),
+    sa.Column("last_pass_at", UTCDateTime()),
+    sa.Column("last_success_at", UTCDateTime()),
+    sa.Column("last_error", sa.Text),
+    sa.Column("needs_auth", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+"""Sync cursors and health of one configured account."""
 
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+interviews = sa.Table(
+    "interviews",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account", sa.String(100), nullable=False, index=True),
+    sa.Column("ical_uid", sa.Text, nullable=False),
+    sa.Column("instance", sa.String(100), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("company", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("start_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("end_at", UTCDateTime(), nullable=False),
+    sa.Column("skip_reason", sa.String(32)),
+    sa.Column("skip_detail", sa.Text, nullable=False),
+    sa.Column("snapshot", sa.Text, nullable=False),
+    sa.Column("first_seen_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("gone", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+"""One tracked interview; ``snapshot`` is the whole domain object as JSON."""
 
-
-class AccountRow(Base):
-    """Sync cursors and health of one configured account."""
-
-    __tablename__ = "accounts"
-
-    name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
-    provider: Mapped[str] = mapped_column(sa.String(32))
-    address: Mapped[str] = mapped_column(sa.String(320))
-    calendar_cursor: Mapped[str | None] = mapped_column(sa.Text)
-    mail_cursor: Mapped[str | None] = mapped_column(sa.Text)
-    last_pass_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    needs_auth: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
-
-
-class InterviewRow(Base):
-    """One tracked interview; ``snapshot`` is the whole domain object as JSON."""
-
-    __tablename__ = "interviews"
-
-    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    account: Mapped[str] = mapped_column(sa.String(100), index=True)
-    ical_uid: Mapped[str] = mapped_column(sa.Text)
-    instance: Mapped[str] = mapped_column(sa.String(100))
-    title: Mapped[str] = mapped_column(sa.Text)
-    company: Mapped[str] = mapped_column(sa.Text)
-    role: Mapped[str] = mapped_column(sa.Text)
-    start_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    skip_reason: Mapped[str | None] = mapped_column(sa.String(32))
-    skip_detail: Mapped[str] = mapped_column(sa.Text)
-    snapshot: Mapped[str] = mapped_column(sa.Text)
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    gone: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
-
-
-class ActionRow(Base):
-    """One action (outreach, follow-up, thank-you) of one interview for one recipient."""
-
-    __tablename__ = "actions"
-    __table_args__ = (sa.UniqueConstraint("interview_id", "kind", "recipient"),)
-
-    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+actions = sa.Table(
+    "actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     # The unique constraint's index starts with interview_id and serves its lookups.
-    interview_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("interviews.id"))
-    kind: Mapped[str] = mapped_column(sa.String(16))
-    recipient: Mapped[str] = mapped_column(sa.String(320))
-    state: Mapped[str] = mapped_column(sa.String(16))
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    reason: Mapped[str | None] = mapped_column(sa.String(32))
-    detail: Mapped[str] = mapped_column(sa.Text)
-    draft_id: Mapped[str | None] = mapped_column(sa.Text)
-    message_id: Mapped[str | None] = mapped_column(sa.Text, index=True)
-    thread_id: Mapped[str | None] = mapped_column(sa.Text)
-    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    drafted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    drafted_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    edited: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    draft_version: Mapped[str | None] = mapped_column(sa.Text)
-    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    pending_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    removing: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    sa.Column("interview_id", sa.String(64), sa.ForeignKey("interviews.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("due_at", UTCDateTime(), index=True),
+    sa.Column("reason", sa.String(32)),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("draft_id", sa.Text),
+    sa.Column("message_id", sa.Text, index=True),
+    sa.Column("thread_id", sa.Text),
+    sa.Column("content_hash", sa.String(64)),
+    sa.Column("drafted_at", UTCDateTime()),
+    sa.Column("sent_at", UTCDateTime()),
+    sa.Column("drafted_for", UTCDateTime()),
+    sa.Column("edited", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("draft_version", sa.Text),
+    sa.Column("written_at", UTCDateTime()),
+    sa.Column("pending_hash", sa.String(64)),
+    sa.Column("removing", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("interview_id", "kind", "recipient"),
+)
+"""One action (outreach, follow-up, thank-you) of one interview for one recipient."""
 
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("account", sa.String(100), primary_key=True),
+    sa.Column("holder_id", sa.String(64), nullable=False),  # unique per holder and pass
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", UTCDateTime(), nullable=False),
+    sa.Column("renewed_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+"""Which process works on an account now: one writer per account, across machines."""
 
-class LeaseRow(Base):
-    """Which process works on an account now: one writer per account, across machines."""
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Column("interview_id", sa.String(64), index=True),
+    sa.Column("action_kind", sa.String(16)),
+    sa.Column("recipient", sa.String(320)),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("draft_id", sa.Text),
+    sa.Column("message_id", sa.Text),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+"""One append-only audit entry: a mailbox operation or a state change."""
 
-    __tablename__ = "leases"
+mail_folders = sa.Table(
+    "mail_folders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "inbox" | "sent"
+    sa.UniqueConstraint("account", "path"),
+)
+"""A Maildir folder of an account whose message headers are indexed (issue 11)."""
 
-    account: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
-    holder_id: Mapped[str] = mapped_column(sa.String(64))  # unique per holder and pass
-    host: Mapped[str] = mapped_column(sa.String(255))
-    pid: Mapped[int] = mapped_column(sa.Integer)
-    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+mail_files = sa.Table(
+    "mail_files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "folder_id",
+        sa.Integer,
+        sa.ForeignKey("mail_folders.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.Text, nullable=False),  # "cur/KEY:2,FLAGS"
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("inode", sa.BigInteger, nullable=False),
+    sa.Column("trashed", sa.Boolean, nullable=False),
+    sa.Column("message_id", sa.String(250)),
+    sa.Column("date", UTCDateTime()),
+    sa.Column("message", sa.Text),
+    sa.UniqueConstraint("folder_id", "name"),
+    sa.Index("ix_mail_files_folder_id_message_id", "folder_id", "message_id"),
+)
+"""One message file of an indexed folder: its identity and what its header says.
 
+``message`` is the ``MailMessage`` as JSON (the headers that matter, no body), or
+``None`` when the file cannot be read; ``message_id`` and ``date`` are copies of its
+fields for the lookups (``message_id`` cut to the column's length).
+"""
 
-class AuditRow(Base):
-    """One append-only audit entry: a mailbox operation or a state change."""
+mail_addresses = sa.Table(
+    "mail_addresses",
+    metadata,
+    sa.Column(
+        "file_id",
+        sa.Integer,
+        sa.ForeignKey("mail_files.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("address", sa.String(250), primary_key=True),
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Column("date", UTCDateTime(), nullable=False),
+    sa.Index("ix_mail_addresses_account_address_date", "account", "address", "date"),
+)
+"""An address (sender or recipient) of an indexed message, with the message's date."""
 
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    account: Mapped[str] = mapped_column(sa.String(100))
-    interview_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    action_kind: Mapped[str | None] = mapped_column(sa.String(16))
-    recipient: Mapped[str | None] = mapped_column(sa.String(320))
-    operation: Mapped[str] = mapped_column(sa.String(32))
-    draft_id: Mapped[str | None] = mapped_column(sa.Text)
-    message_id: Mapped[str | None] = mapped_column(sa.Text)
-    detail: Mapped[str] = mapped_column(sa.Text)
-
-
-class MailFolderRow(Base):
-    """A Maildir folder of an account whose message headers are indexed (issue 11)."""
-
-    __tablename__ = "mail_folders"
-    __table_args__ = (sa.UniqueConstraint("account", "path"),)
-
-    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    account: Mapped[str] = mapped_column(sa.String(100))
-    path: Mapped[str] = mapped_column(sa.Text)
-    kind: Mapped[str] = mapped_column(sa.String(16))  # "inbox" | "sent"
-
-
-class MailFileRow(Base):
-    """One message file of an indexed folder: its identity and what its header says.
-
-    ``message`` is the ``MailMessage`` as JSON (the headers that matter, no body), or
-    ``None`` when the file cannot be read; ``message_id`` and ``date`` are copies of its
-    fields for the lookups (``message_id`` cut to the column's length).
-    """
-
-    __tablename__ = "mail_files"
-    __table_args__ = (
-        sa.UniqueConstraint("folder_id", "name"),
-        sa.Index("ix_mail_files_folder_id_message_id", "folder_id", "message_id"),
-    )
-
-    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    folder_id: Mapped[int] = mapped_column(
-        sa.Integer, sa.ForeignKey("mail_folders.id", ondelete="CASCADE")
-    )
-    name: Mapped[str] = mapped_column(sa.Text)  # "cur/KEY:2,FLAGS"
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    mtime_ns: Mapped[int] = mapped_column(sa.BigInteger)
-    inode: Mapped[int] = mapped_column(sa.BigInteger)
-    trashed: Mapped[bool] = mapped_column(sa.Boolean)
-    message_id: Mapped[str | None] = mapped_column(sa.String(250))
-    date: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    message: Mapped[str | None] = mapped_column(sa.Text)
-
-
-class MailAddressRow(Base):
-    """An address (sender or recipient) of an indexed message, with the message's date."""
-
-    __tablename__ = "mail_addresses"
-    __table_args__ = (
-        sa.Index("ix_mail_addresses_account_address_date", "account", "address", "date"),
-    )
-
-    file_id: Mapped[int] = mapped_column(
-        sa.Integer, sa.ForeignKey("mail_files.id", ondelete="CASCADE"), primary_key=True
-    )
-    address: Mapped[str] = mapped_column(sa.String(250), primary_key=True)
-    account: Mapped[str] = mapped_column(sa.String(100))
-    date: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class MailReferenceRow(Base):
-    """A Message-ID named by an indexed message's In-Reply-To or References."""
-
-    __tablename__ = "mail_references"
-    __table_args__ = (sa.Index("ix_mail_references_account_message_id", "account", "message_id"),)
-
-    file_id: Mapped[int] = mapped_column(
-        sa.Integer, sa.ForeignKey("mail_files.id", ondelete="CASCADE"), primary_key=True
-    )
-    message_id: Mapped[str] = mapped_column(sa.String(250), primary_key=True)
-    account: Mapped[str] = mapped_column(sa.String(100))
-
-
-metadata = Base.metadata
-"""The metadata of every table, for migrations and their test."""
+mail_references = sa.Table(
+    "mail_references",
+    metadata,
+    sa.Column(
+        "file_id",
+        sa.Integer,
+        sa.ForeignKey("mail_files.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("message_id", sa.String(250), primary_key=True),
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Index("ix_mail_references_account_message_id", "account", "message_id"),
+)
+"""A Message-ID named by an indexed message's In-Reply-To or References."""

@@ -94,7 +94,7 @@ def _read(connection: sqlite3.Connection) -> StatusView | None:
 
 
 def _row(row: sqlite3.Row) -> SimpleNamespace:
-    """A row as the ORM would give it: times aware UTC, flags bool."""
+    """A row as SQLAlchemy gives it to the repository: times aware UTC, flags bool."""
     values = dict(zip(row.keys(), tuple(row), strict=True))
     for name, value in values.items():
         if name in _TIMES and value is not None:

@@ -13,8 +13,8 @@ block, no lease release, no rollback runs. Points:
 
 * ``create_draft``, ``update_draft``, ``delete_draft``: a mailbox write of any provider
   (local Maildir, Gmail, Graph); *before* the provider is called, or *after* it returned.
-* ``commit``: a commit of a database transaction that writes (sessions on the store's
-  writer engine; read-only sessions change nothing a crash could lose).
+* ``commit``: a commit of a database transaction that writes (connections of the store's
+  writer engine; read-only transactions change nothing a crash could lose).
 
 ``--count FILE`` runs the pass without killing and writes how often each point was
 reached, and the order of the points with what each commit wrote, as JSON to FILE; a test
@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import ConnectionPoolEntry, Pool
 
 from daemon.cli import main
 from daemon.store.db import SQLITE_IMMEDIATE
@@ -51,6 +52,8 @@ WRITES = ("create_draft", "update_draft", "delete_draft")
 POINTS = (*WRITES, "commit")
 WHEN = ("before", "after")
 KILLED_MARK = "crash_child: SIGKILL at"
+WROTE = "crash_child.wrote"  # Connection.info: what the open transaction wrote
+COMMITTED = "crash_child.committed"  # ...and what its commit wrote, until it is checked in
 UNREACHED_EXIT = 3  # the crash point was never reached: the pass ended normally
 
 
@@ -88,53 +91,45 @@ def install(points: Points) -> None:
         for name in WRITES:
             setattr(cls, name, _wrapped(getattr(cls, name), name, points))
 
-    def writes(session: Session) -> bool:
-        bind = session.get_bind()
-        return bool(bind.get_execution_options().get(SQLITE_IMMEDIATE, False))
+    def writes(conn: Connection) -> bool:
+        return bool(conn.get_execution_options().get(SQLITE_IMMEDIATE, False))
 
-    def before_commit(session: Session) -> None:
-        if writes(session):
-            points.reach("commit", "before", _describe(session))
+    def on_begin(conn: Connection) -> None:
+        # Connection.info outlives the transaction (it is the pooled connection's).
+        conn.info.pop(WROTE, None)
 
-    def after_commit(session: Session) -> None:
-        if writes(session):
-            points.reach("commit", "after", _describe(session))
-
-    def on_execute(state: ORMExecuteState) -> None:
-        table = getattr(state.statement, "table", None)
-        if table is None or not (state.is_insert or state.is_update or state.is_delete):
+    def on_execute(conn: Connection, statement: Any, *_args: Any) -> None:
+        table = getattr(statement, "table", None)
+        if table is None or not statement.is_dml:
             return
         note = table.name
-        if table.name == "actions" and state.is_insert:
-            params = state.statement.compile().params
+        if table.name == "actions" and statement.is_insert:
+            params = statement.compile().params
             flags = [params.get("kind"), params.get("state")]
             flags += [f for f in ("pending_hash", "removing") if params.get(f)]
             note += "(" + " ".join(str(f) for f in flags if f) + ")"
-        elif table.name == "leases":
-            note += "(" + ("release" if state.is_delete else "renew") + ")"
-        state.session.info.setdefault("wrote", []).append(note)
+        elif table.name == "leases" and statement.is_delete:
+            note += "(release)"
+        elif table.name == "leases":  # taking it sets the holder; renewing it does not
+            note += "(take)" if "holder_id" in statement.compile().params else "(renew)"
+        conn.info.setdefault(WROTE, []).append(note)
 
-    def after_flush(session: Session, _flush: UOWTransaction) -> None:
-        session.info.setdefault("wrote", []).extend(_pending(session))
+    def before_commit(conn: Connection) -> None:
+        if writes(conn):
+            label = "+".join(dict.fromkeys(conn.info.get(WROTE, []))) or "-"
+            points.reach("commit", "before", label)
+            conn.info[COMMITTED] = label
 
-    event.listen(Session, "before_commit", before_commit)
-    event.listen(Session, "after_commit", after_commit)
-    event.listen(Session, "do_orm_execute", on_execute)
-    event.listen(Session, "after_flush", after_flush)
+    def after_commit(_dbapi_connection: Any, entry: ConnectionPoolEntry | None) -> None:
+        # Core has no event after a commit; a committed connection goes back to the pool
+        # next, and nothing durable happens in between.
+        if entry is not None and COMMITTED in entry.info:
+            points.reach("commit", "after", entry.info.pop(COMMITTED))
 
-
-def _pending(session: Session) -> list[str]:
-    """The tables of the objects the session will write (or just wrote) in a flush."""
-    names = []
-    for obj in [*session.new, *session.dirty, *session.deleted]:
-        name = getattr(obj, "__tablename__", type(obj).__name__)
-        names.append(name + ("(take)" if name == "leases" else ""))
-    return names
-
-
-def _describe(session: Session) -> str:
-    wrote = [*session.info.get("wrote", []), *_pending(session)]
-    return "+".join(dict.fromkeys(wrote)) or "-"
+    event.listen(Engine, "begin", on_begin)
+    event.listen(Engine, "before_execute", on_execute)
+    event.listen(Engine, "commit", before_commit)
+    event.listen(Pool, "checkin", after_commit)
 
 
 def _wrapped(original: Callable[..., Any], name: str, points: Points) -> Callable[..., Any]:

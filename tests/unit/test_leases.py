@@ -15,7 +15,7 @@ import pytest
 
 from daemon.errors import LeaseLost
 from daemon.leasing import AccountLease, process_alive
-from daemon.store.records import Claimant, Lease, LeaseHeld
+from daemon.store.records import AccountState, Claimant, Lease, LeaseHeld
 from daemon.store.repository import Store
 from tests.databases import postgres_url
 from tests.unit.test_store import make_interview
@@ -152,3 +152,20 @@ def test_an_interview_in_two_accounts_is_claimed_once(store: Store) -> None:
     assert store.claim_interview(theirs, T0)  # the owner's copy is gone: it moves over
     stored = store.get(mine.id)
     assert stored is not None and stored.interview.account == "work" and not stored.gone
+
+
+def test_a_scheduled_round_sees_an_account_passed_lately_or_being_passed(store: Store) -> None:
+    """What lets several `run` processes divide a round: one short read per account."""
+    half_round = timedelta(minutes=2, seconds=30)
+    assert not store.passed_or_held("home", T0 - half_round, T0)  # never passed, not held
+    lease = store.acquire_lease("home", OTHER_HOST, T0, TTL, alive)
+    assert isinstance(lease, Lease)
+    assert store.passed_or_held("home", T0 - half_round, T0)  # being passed elsewhere
+    assert not store.passed_or_held("home", T0 - half_round, T0 + TTL)  # its lease expired
+    store.release_lease(lease)
+    assert not store.passed_or_held("home", T0 - half_round, T0)
+    store.save_account_state(
+        AccountState(name="home", provider="local", address="a@b.example", last_pass_at=T0)
+    )
+    assert store.passed_or_held("home", T0 + timedelta(minutes=1) - half_round, T0)
+    assert not store.passed_or_held("home", T0 + timedelta(minutes=3) - half_round, T0)

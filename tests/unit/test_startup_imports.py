@@ -39,8 +39,9 @@ PROVIDER_LIBRARIES = (
 
 NOT_FOR_A_MIGRATED_DATABASE = ("alembic",)
 
-NOT_FOR_LOCAL_ACCOUNTS = ("keyring",)
-"""Memory the daemon keeps for good (it must stay under 60 MB): no token, no keyring."""
+NOT_FOR_LOCAL_ACCOUNTS = ("keyring", "sqlalchemy.orm")
+"""Memory the daemon keeps for good (it must stay under 60 MB): no token, no keyring, and
+storage through SQLAlchemy Core only."""
 
 NOT_FOR_READING = ("daemon.doctor", "jinja2", "apscheduler", "daemon.runtime")
 """`status` and `explain` only read the database and print."""
