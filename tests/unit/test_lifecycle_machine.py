@@ -742,8 +742,20 @@ class LifecycleMachine(RuleBasedStateMachine):
                 )
                 continue
             if record.state in FINAL:
-                self.final[key] = (record.state, record.reason)
                 self._check_final(key, record, tracked[key[0]])
+                if not self._looks_removed(key, record):
+                    self.final[key] = (record.state, record.reason)
+
+    def _looks_removed(self, key: Key, record: ActionRecord) -> bool:
+        """Cancelled because its invitation moved out of the sync window unseen: the event
+        is still there, so once it is back in the window the program tracks it again and
+        re-plans what was not sent (SPEC section 3), as for any re-added invitation."""
+        uid = self._uid_of(key[0])
+        return (
+            record.reason == SkipReason.CANCELLED.value
+            and self.events[uid].status is not EventStatus.CANCELLED
+            and uid not in self.removed
+        )
 
     def _check_final(self, key: Key, record: ActionRecord, item: TrackedInterview) -> None:
         """Why an action became final must be true of the world at ``now``."""
