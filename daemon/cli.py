@@ -11,14 +11,21 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon import __version__
-from daemon.config import CONFIG_ENV, Config, GoogleAccount, LocalAccount, load_config
+from daemon.config import (
+    CONFIG_ENV,
+    Config,
+    GoogleAccount,
+    LocalAccount,
+    default_config_path,
+    load_config,
+)
 from daemon.errors import ConfigError, OutreachError, UserError
 from daemon.logging_setup import setup_logging
 from daemon.scrub import scrub
@@ -32,6 +39,8 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
+log = logging.getLogger(__name__)
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
@@ -39,25 +48,119 @@ def _system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+# What each command does: (one line for `--help`, the sentences of `COMMAND --help`).
+# The lines stay short enough for one line each in an 80-column `interview-outreach --help`.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "once": (
+        "one pass over every account, then exit",
+        "One full pass over every account: read the calendar, track interviews, and make, "
+        "update or remove the drafts that are due; then exit. An account another process is "
+        "working on is passed over with one line. Exit 1 when an account failed or a due "
+        "draft is blocked (the other accounts are still processed), 2 on a bad configuration.",
+    ),
+    "run": (
+        "the background service: passes on a schedule",
+        "The daemon the systemd service runs: a pass per account every poll_seconds and on "
+        "time for each due draft, with systemd notify and watchdog, until SIGTERM stops it "
+        "cleanly. SIGHUP reloads the configuration.",
+    ),
+    "status": (
+        "every tracked interview and its actions",
+        "Every tracked interview with its outreach, follow-up and thank-you: state, due time "
+        "and skip reason.",
+    ),
+    "explain": (
+        "why an interview and its actions are as they are",
+        "Why an event counts as an interview (the signals that matched), who the "
+        "interviewers are and who gets the outreach, and why each action is in its state. "
+        "Exit 1 when no interview, or more than one, has an id starting with ID.",
+    ),
+    "auth": (
+        "authorize one Google or Microsoft account, once",
+        "Authorize one configured Google or Microsoft account once; its tokens go to your "
+        "system keyring. Google signs in in a browser (--no-browser prints the address to "
+        "open); Microsoft shows a device code (--browser signs in in a browser instead).",
+    ),
+    "accounts": (
+        "each account: authorization, last pass, last error",
+        "Each configured account with its provider, address and authorization state, its "
+        "last successful pass and last error, and which process works on it right now.",
+    ),
+    "doctor": (
+        "check the set-up; say how to fix each problem",
+        "Check the configuration, where tokens are kept, each account's authorization, the "
+        "database, the time zone and the systemd unit: one line per check, with the fix for "
+        "each failure. Exit 0 when nothing needs fixing, 1 otherwise.",
+    ),
+    "service": (
+        "install | uninstall: the systemd user service",
+        "Write or remove the systemd user unit that runs `interview-outreach run`, and say "
+        "which `systemctl --user` command to run; systemctl itself is never called.",
+    ),
+    "templates": (
+        "check: test your own draft templates",
+        "Check the draft templates you put in the templates folder next to your configuration.",
+    ),
+    "demo": (
+        "try it on a sample calendar and Maildir",
+        "Build a sample local calendar and Maildir with interviews relative to now, run one "
+        "pass on it, and print the status table and where the drafts are. Nothing is sent.",
+    ),
+}
+
+_ACTIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("service", "install"): (
+        "write the unit (once the configuration loads)",
+        "Write the systemd user unit running this installation, with your --config if you "
+        "gave one, and print the `systemctl --user` line that starts it. Nothing is written "
+        "while the configuration it would run with is missing or broken.",
+    ),
+    ("service", "uninstall"): (
+        "remove the unit",
+        "Remove the systemd user unit and print the `systemctl --user` line that stops the "
+        "running service.",
+    ),
+    ("templates", "check"): (
+        "list every content rule your templates break",
+        "Render your templates against sample interviews and list every content rule they "
+        "break (length, questions, topics never to raise). Exit 1 when any rule is broken.",
+    ),
+}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interview-outreach",
         description="Prepares pre-interview outreach, follow-up and thank-you drafts in your "
         "own mailbox. It never sends mail.",
+        epilog="Run `interview-outreach COMMAND --help` for what a command does and its options.",
     )
-    parser.add_argument("--config", type=Path, help="configuration file (default: "
-                        "$INTERVIEW_OUTREACH_CONFIG or ~/.config/interview-outreach/config.toml)")  # fmt: skip
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what each pass does")
+    _global_options(parser, top=True)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser("once", help="one full pass over every account, then exit")
-    status = commands.add_parser("status", help="every tracked interview and its actions")
-    status.add_argument("--json", action="store_true", help="print one JSON object")
-    explain_cmd = commands.add_parser(
-        "explain", help="why an interview and its actions are as they are"
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, title="commands"
     )
+
+    def command(name: str) -> argparse.ArgumentParser:
+        summary, description = _COMMANDS[name]
+        sub = commands.add_parser(name, help=summary, description=description)
+        _global_options(sub, top=False)
+        return sub
+
+    def actions(group: argparse.ArgumentParser, name: str) -> None:
+        chosen = group.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+        for (owner, action), (summary, description) in _ACTIONS.items():
+            if owner == name:
+                sub = chosen.add_parser(action, help=summary, description=description)
+                _global_options(sub, top=False)
+
+    command("once")
+    command("run")
+    status = command("status")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    explain_cmd = command("explain")
     explain_cmd.add_argument("id", help="an interview id from `status` (a unique prefix is enough)")
-    auth = commands.add_parser("auth", help="authorize one configured account, once")
+    auth = command("auth")
     auth.add_argument("account", help="the account's name in the configuration")
     browser = auth.add_mutually_exclusive_group()
     browser.add_argument(
@@ -70,40 +173,55 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Microsoft: sign in in a browser instead of with a device code",
     )
-    templates = commands.add_parser("templates", help="check your own draft templates")
-    templates_commands = templates.add_subparsers(
-        dest="templates_command", metavar="ACTION", required=True
-    )
-    templates_commands.add_parser(
-        "check",
-        help="render your templates against sample interviews and report every rule they break",
-    )
-    commands.add_parser(
-        "run", help="the daemon: passes on a schedule until stopped (the systemd service runs this)"
-    )
-    commands.add_parser("accounts", help="each account, its authorization and its last pass")
-    commands.add_parser("doctor", help="check the set-up and say how to fix what is wrong")
-    service = commands.add_parser("service", help="install or remove the systemd user service")
-    service_commands = service.add_subparsers(
-        dest="service_command", metavar="ACTION", required=True
-    )
-    service_commands.add_parser("install", help="write the systemd user unit")
-    service_commands.add_parser("uninstall", help="remove the systemd user unit")
-    demo = commands.add_parser("demo", help="try it on a sample calendar and Maildir")
+    command("accounts")
+    command("doctor")
+    actions(command("service"), "service")
+    actions(command("templates"), "templates")
+    demo = command("demo")
     demo.add_argument(
         "--dir", type=Path, help="where to build the sample (default: the user data dir)"
     )
     return parser
 
 
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--config`` and ``-v``, accepted before the command and after it.
+
+    After the command they default to ``SUPPRESS``: a command's parser then sets only what
+    was given there, and leaves what was given before the command in place.
+    """
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        default=None if top else argparse.SUPPRESS,
+        help="configuration file (default: $INTERVIEW_OUTREACH_CONFIG, else "
+        "~/.config/interview-outreach/config.toml)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        dest="verbose" if top else "verbose_after",
+        default=0 if top else argparse.SUPPRESS,
+        help="log what each pass does (-vv: also debugging details)",
+    )
+
+
+def _log_level(command: str, verbosity: int) -> int:
+    """``-v`` logs what each pass does (INFO), ``-vv`` also debugging details. Without it
+    the daemon still logs each pass; the other commands print their results themselves
+    (a failed account is one line of the report), so they log only errors."""
+    if verbosity >= 2:
+        return logging.DEBUG
+    return logging.INFO if verbosity or command == "run" else logging.ERROR
+
+
 def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int:
     """Run the CLI; returns the exit code. ``clock`` is injected by tests."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    # The daemon logs what each pass does; other commands print their results themselves
-    # (a failed account is one line of the report), so they log only errors unless -v.
-    quiet = logging.INFO if args.command == "run" else logging.ERROR
-    setup_logging(logging.DEBUG if args.verbose else quiet)
+    args = _parser().parse_args(argv)
+    verbosity = args.verbose + getattr(args, "verbose_after", 0)
+    setup_logging(_log_level(args.command, verbosity))
     try:
         return _dispatch(args, clock)
     except ConfigError as error:
@@ -123,7 +241,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int
         print("interview-outreach: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # a bug: say so in one line, the traceback only when asked
-        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        if verbosity:
+            log.error("internal error", exc_info=True)
         print(
             f"interview-outreach: internal error ({type(error).__name__}: {scrub(str(error))}); "
             "nothing more was changed. Run again with --verbose to see the details.",
@@ -180,35 +299,52 @@ def cmd_once(config: Config, clock: Clock) -> int:
         finally:
             opened.close()
     print_pass_report(report)
+    log_pass_report(report)
     return EXIT_FAILED if report.failed or report.blocked else EXIT_OK
 
 
 def print_pass_report(report: PassReport) -> None:
-    """One line per account saying what the pass did."""
+    """One line per account saying what the pass did; problems go to stderr."""
+    for problem, line in pass_report_lines(report):
+        print(line, file=sys.stderr if problem else sys.stdout)
+
+
+def log_pass_report(report: PassReport) -> None:
+    """The same lines as log records: each pass at INFO, problems as warnings (``-v``)."""
+    for problem, line in pass_report_lines(report):
+        log.log(logging.WARNING if problem else logging.INFO, "%s", line)
+
+
+def pass_report_lines(report: PassReport) -> Iterator[tuple[bool, str]]:
+    """What the pass did, per account: (whether the line is a problem, the line)."""
     for account in report.accounts:
+        name = account.name
         if account.error:
-            print(f"{account.name}: failed: {scrub(account.error)}", file=sys.stderr)
+            yield True, f"{name}: failed: {scrub(account.error)}"
             continue
         if account.passed_over:
-            print(
-                f"{account.name}: passed over: another interview-outreach process is working "
-                f"on it ({account.passed_over})"
+            yield (
+                False,
+                f"{name}: passed over: another interview-outreach process is working "
+                f"on it ({account.passed_over})",
             )
             continue
         tally = account.tally
-        print(
-            f"{account.name}: {account.events} events, {account.interviews} interviews tracked; "
-            f"drafts: {tally.created} created, {tally.updated} updated, {tally.deleted} removed"
+        drafts = f"{tally.created} created, {tally.updated} updated, {tally.deleted} removed"
+        yield (
+            False,
+            f"{name}: {account.events} events, {account.interviews} interviews "
+            f"tracked; drafts: {drafts}",
         )
         for problem in account.problems:
-            print(f"{account.name}: skipped: {scrub(problem)}", file=sys.stderr)
+            yield True, f"{name}: skipped: {scrub(problem)}"
         for line in account.blocked:
-            print(f"{account.name}: {scrub(line)}", file=sys.stderr)
+            yield True, f"{name}: {scrub(line)}"
         if account.capped:
-            print(
-                f"{account.name}: {tally.created} new drafts made, the most for one pass "
+            yield (
+                True,
+                f"{name}: {tally.created} new drafts made, the most for one pass "
                 f"(max_new_drafts_per_pass); {account.capped} more wait for the next pass",
-                file=sys.stderr,
             )
 
 
@@ -276,19 +412,29 @@ def cmd_templates_check(config: Config) -> int:
 
 def cmd_explain(config: Config, interview_id: str) -> int:
     """Explain one interview by id or unique id prefix."""
-    from daemon.report import explain  # noqa: PLC0415
+    from daemon.report import candidate_lines, explain  # noqa: PLC0415
     from daemon.store.repository import Store  # noqa: PLC0415
 
+    tz = config.profile.timezone
     with Store(config.storage.url) as store:
         matches = store.find(interview_id.strip())
-        if len(matches) != 1:
-            what = "no interview has" if not matches else f"{len(matches)} interviews have"
+        if not matches:
             raise UserError(
-                f"{what} the id {interview_id!r}; `interview-outreach status` lists them"
+                f"no interview has the id {interview_id!r}; `interview-outreach status` lists them"
             )
+        if len(matches) > 1:
+            print(
+                f"interview-outreach: {len(matches)} interviews have an id starting with "
+                f"{interview_id!r}:",
+                file=sys.stderr,
+            )
+            for line in candidate_lines(matches, tz):
+                print(f"  {scrub(line)}", file=sys.stderr)
+            print("interview-outreach: give a longer prefix of the id", file=sys.stderr)
+            return EXIT_FAILED
         item = matches[0]
         audit = store.audit(item.interview.id)
-    print(scrub(explain(item, audit, config.profile.timezone), keep_newlines=True))
+    print(scrub(explain(item, audit, tz), keep_newlines=True))
     return EXIT_OK
 
 
@@ -342,6 +488,7 @@ def cmd_service(action: str, config_path: Path | None) -> int:
             return EXIT_OK
         print(f"Removed {removed}. To stop the running service, run:\n  {unit.STOP_COMMAND}")
         return EXIT_OK
+    _check_service_config(config_path)
     explicit = config_path or (
         Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV, "").strip() else None
     )
@@ -353,6 +500,22 @@ def cmd_service(action: str, config_path: Path | None) -> int:
         "Then check with: interview-outreach doctor   (logs: journalctl --user -u interview-outreach)"
     )
     return EXIT_OK
+
+
+def _check_service_config(config_path: Path | None) -> None:
+    """Raise ``ConfigError`` when the configuration ``run`` would start with does not load:
+    a service installed with it would only fail at every start."""
+    try:
+        load_config(config_path, os.environ)  # exactly as `run` loads it
+    except ConfigError as error:
+        source = (config_path or default_config_path(os.environ)).expanduser()
+        raise ConfigError(
+            [
+                *error.problems,
+                f"service not installed: fix {source} as said above, then run "
+                "`interview-outreach service install` again",
+            ]
+        ) from error
 
 
 if __name__ == "__main__":

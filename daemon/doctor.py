@@ -2,7 +2,8 @@
 
 ``doctor`` checks the configuration, where tokens are kept, each account's authorization
 (without a network call), the database, the time zone and the systemd unit. Each check is
-one line, ``ok`` or ``FAIL``; a failing line ends with how to fix it.
+one line, ``ok`` or ``FAIL``; a failing line ends with how to fix it. A ``note`` is no
+failure: something optional (the systemd unit) is not set up, and how to set it up.
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ from daemon.store.records import AccountState
 from daemon.store.repository import Store
 from daemon.unit import ENABLE_COMMAND, UNIT_NAME, unit_command, unit_path
 
-OK, FAIL, SKIP = "ok", "FAIL", "--"
+OK, FAIL, NOTE, SKIP = "ok", "FAIL", "note", "--"
 SYSTEMCTL_TIMEOUT = 10
 
 
 @dataclass(frozen=True)
 class Check:
-    """The outcome of one check: ``ok``, ``FAIL`` (with a fix) or ``--`` (not checked)."""
+    """The outcome of one check: ``ok``, ``FAIL`` (with a fix), ``note`` (with how to set up
+    something optional) or ``--`` (not checked)."""
 
     status: str
     what: str
@@ -56,7 +58,8 @@ class Check:
 
     def line(self) -> str:
         """The check as ``doctor`` prints it."""
-        fix = f" -> fix: {self.fix}" if self.fix else ""
+        label = "to set it up" if self.status == NOTE else "fix"
+        fix = f" -> {label}: {self.fix}" if self.fix else ""
         return f"{self.status:<4}  {self.what}: {self.detail}{fix}"
 
 
@@ -68,6 +71,11 @@ def ok(what: str, detail: str) -> Check:
 def fail(what: str, detail: str, fix: str) -> Check:
     """A failed check and how to fix it."""
     return Check(FAIL, what, detail, fix)
+
+
+def note(what: str, detail: str, how: str) -> Check:
+    """Something optional that is not set up (not a failure), and how to set it up."""
+    return Check(NOTE, what, detail, how)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,7 +275,12 @@ def check_unit(env: Mapping[str, str], run: Runner | None = None) -> Check:
     path = unit_path(env)
     install = f"run `interview-outreach service install`, then `{ENABLE_COMMAND}`"
     if not path.is_file():
-        return fail("systemd unit", f"not installed ({path} does not exist)", install)
+        return note(
+            "systemd unit",
+            f"not installed ({path} does not exist); it is only needed to run passes as a "
+            "service, in the background",
+            install,
+        )
     command = unit_command(path.read_text(encoding="utf-8")) or ""
     words = _split(command)
     program = Path(words[0]) if words else None
@@ -315,11 +328,12 @@ def format_checks(checks: Sequence[Check]) -> str:
     """The lines ``doctor`` prints, and a closing summary."""
     lines = [check.line() for check in checks]
     failures = sum(check.failed for check in checks)
-    lines.append(
-        "everything is in place"
-        if not failures
-        else f"{failures} problem{'s' if failures != 1 else ''} to fix"
-    )
+    if failures:
+        lines.append(f"{failures} problem{'s' if failures != 1 else ''} to fix")
+    elif any(check.status == NOTE for check in checks):
+        lines.append("nothing to fix (see the note above)")
+    else:
+        lines.append("everything is in place")
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from daemon.domain import detection
 from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
 from daemon.domain.people import display_name
 from daemon.domain.timing import format_short, format_when
@@ -128,6 +129,15 @@ def status_table(
     return "\n".join(lines)
 
 
+def candidate_lines(tracked: Sequence[TrackedInterview], tz: ZoneInfo) -> list[str]:
+    """One line per interview, ``ID  START  TITLE``, to choose among (an ambiguous id)."""
+    return [
+        f"{item.interview.id}  {format_short(item.interview.start, tz)}  "
+        f"{_clip(item.interview.event.title or '(no title)', 60)}"
+        for item in tracked
+    ]
+
+
 def _clip(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -172,9 +182,9 @@ def explain(item: TrackedInterview, audit: Sequence[AuditEntry], tz: ZoneInfo) -
 
 
 def _detection_lines(interview: Interview) -> list[str]:
-    detection = interview.detection
-    lines = ["", f"Why it is an interview (score {detection.score}, 4 needed):"]
-    lines += [f"  {signal}" for signal in detection.signals]
+    found = interview.detection
+    lines = ["", f"Why it is an interview (score {found.score}, {detection.THRESHOLD} needed):"]
+    lines += [f"  {signal}" for signal in found.signals]
     return lines
 
 

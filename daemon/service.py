@@ -885,6 +885,10 @@ def _in_touch(
     detail = (
         f"{total} messages with the interviewers in the last {rules.already_in_touch_days} days "
         f"({sent} sent, {received} received)"
-        + ("; messages went both ways in the last 14 days" if back_and_forth else "")
+        + (
+            f"; messages went both ways in the last {rules.back_and_forth_days} days"
+            if back_and_forth
+            else ""
+        )
     )
     return InTouch(messages=total, back_and_forth=back_and_forth, detail=detail)

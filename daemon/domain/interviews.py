@@ -100,7 +100,8 @@ def static_skip(
     if minutes <= rules.screening_max_minutes and screen:
         return (
             SkipReason.BRIEF_SCREENING,
-            f'{minutes} min and worded as a screen ("{screen}")',
+            f"{minutes} min, within the {rules.screening_max_minutes} min of a brief screen, "
+            f'and worded as a screen ("{screen}")',
         )
     return None, ""
 

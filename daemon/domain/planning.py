@@ -267,7 +267,7 @@ class _Planner:
             )
             self._close(record, ActionState.SKIPPED, Reason.TOO_CLOSE.value, detail)
             return
-        why = "24 h after the outreach was sent, without a reply"
+        why = f"{self.rules.followup_after_hours} h after the outreach was sent, without a reply"
         note = "; not counted as replies: "
         if self.facts.not_replies:
             why += note + "; ".join(self.facts.not_replies)
@@ -302,7 +302,8 @@ class _Planner:
             self._close(record, ActionState.SKIPPED, Reason.MISSED.value, detail)
             return
         due = thankyou_due(self.interview.end, self.rules, self.context.timezone)
-        self._due(record, due, "after the interview, in working hours")
+        why = f"{self.rules.thankyou_after_minutes} min after the interview ends, in working hours"
+        self._due(record, due, why)
 
     def _retire_stale_thankyous(self) -> None:
         current = set(self._thankyou_recipients())

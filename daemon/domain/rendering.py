@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from daemon.domain import rules
 from daemon.domain.model import (
     ActionKind,
     Address,
@@ -182,11 +183,13 @@ def content_problems(context: RenderContext, content: DraftContent) -> list[str]
     problems: list[str] = []
     sentences = message_sentences(content.body)
     questions = [s for s in sentences if s.endswith("?")]
-    low, high = (2, 4) if context.kind is ActionKind.FOLLOWUP else (3, 5)
+    low, high = rules.FOLLOWUP_SENTENCES if context.kind is ActionKind.FOLLOWUP else rules.SENTENCES
     if not low <= len(sentences) <= high:
         problems.append(f"has {len(sentences)} sentences; it needs {low} to {high}")
-    if len(questions) > 2:
-        problems.append(f"asks {len(questions)} questions; at most 2 are allowed")
+    if len(questions) > rules.MAX_QUESTIONS:
+        problems.append(
+            f"asks {len(questions)} questions; at most {rules.MAX_QUESTIONS} are allowed"
+        )
     banned = sorted({m.group(0).lower() for m in _BANNED.finditer(_own_words(context, content))})
     if banned:
         problems.append(f"mentions what a draft must never mention: {', '.join(banned)}")

@@ -1,6 +1,8 @@
 """The numbers that govern when and whether drafts are made (SPEC section 2).
 
 Defaults are the SPEC's; ``daemon.config`` builds a ``Rules`` from the ``[rules]`` table.
+The content rules below ``Rules`` have no configuration key: each number lives here once, and
+every text that states it (``templates check``, a blocked draft's reason) is formatted from it.
 """
 
 from __future__ import annotations
@@ -29,3 +31,13 @@ class Rules:
     back_and_forth_days: int = 14
     no_contact_domains: frozenset[str] = frozenset()
     max_new_drafts_per_pass: int = 25  # per account; a flood of invitations waits its turn
+
+
+MAX_QUESTIONS = 2
+"""At most this many questions in any draft."""
+
+SENTENCES = (3, 5)
+"""How many sentences an outreach or thank-you has between greeting and sign-off."""
+
+FOLLOWUP_SENTENCES = (2, 4)
+"""How many sentences a follow-up has: a short nudge in the same thread."""

@@ -15,9 +15,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,9 @@ STOP_DEADLINE = 10.0
 class Daemon:
     """The daemon process, its notify socket and its stderr (a file, read as it grows)."""
 
-    def __init__(self, world: World, *, watchdog_usec: int = 1_000_000) -> None:
+    def __init__(
+        self, world: World, *, watchdog_usec: int = 1_000_000, args: Sequence[str] = ()
+    ) -> None:
         self.name = f"interview-outreach-test-{uuid.uuid4().hex}"
         self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.socket.bind("\0" + self.name)
@@ -52,7 +55,7 @@ class Daemon:
         }
         with self.stderr_path.open("wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daemon", "--config", str(world.config), "run"],
+                [sys.executable, "-m", "daemon", *(args or ("--config", str(world.config), "run"))],
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 env=env,
@@ -105,7 +108,7 @@ class Daemon:
 def daemon_of(world: World) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
-    def start(**kwargs: int) -> Daemon:
+    def start(**kwargs: Any) -> Daemon:
         started.append(Daemon(world, **kwargs))
         return started[-1]
 
@@ -162,6 +165,24 @@ def test_run_reports_ready_pets_the_watchdog_drafts_and_stops_on_sigterm(
     assert drafts_by_recipient(world) == {"Person 0 <person0@company0.com>": 1}
     data = world.status(at=datetime.now(UTC))
     assert data["interviews"][0]["actions"]["outreach"]["state"] == "drafted"  # type: ignore[index]
+
+
+def test_run_verbose_with_its_options_after_the_command_logs_each_pass(
+    world: World, daemon_of: Callable[..., Daemon]
+) -> None:
+    add_interviews(world, 1)
+    daemon = daemon_of(args=("run", "-v", "--config", str(world.config)))
+    daemon.wait_for(
+        lambda: (
+            "INFO daemon.runtime: account home: 1 events, 1 interviews tracked; drafts: "
+            "1 created, 0 updated, 0 removed" in daemon.stderr
+        ),
+        30,
+        "the pass in the log",
+    )
+    code, _ = daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.stderr
+    assert " DEBUG " not in daemon.stderr  # that is -vv
 
 
 def test_sigterm_in_the_middle_of_a_pass_loses_nothing_and_doubles_nothing(

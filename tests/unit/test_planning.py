@@ -3,6 +3,7 @@ of SPEC section 3 that do not need a mailbox to show."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from daemon.domain.planning import (
     DraftStatus,
     InTouch,
     MailboxFacts,
+    Plan,
     PlanContext,
     Record,
     UpdateDraft,
@@ -383,3 +385,72 @@ def test_a_draft_still_as_drafted_is_not_checked_against_the_content_rules_again
     changed = plan(moved, (made,), observe(DraftStatus.UNTOUCHED), CONTEXT, OPENS)
     assert any(isinstance(d, UpdateDraft) for d in changed.decisions)
     assert checks, "a changed draft is checked before it is written"
+
+
+# -- every text states the configured numbers, never the defaults ---------------------------
+
+CUSTOM_RULES = Rules(
+    followup_after_hours=30,
+    followup_min_gap_hours=5,
+    thankyou_after_minutes=45,
+    thankyou_missed_hours=50,
+    screening_max_minutes=25,
+)
+DEFAULT_NUMBERS = re.compile(r"\b(24|72|2) h\b|\b(60|30) min\b|\b(30|14) days\b")
+
+
+def detail_of(result: Plan, kind: ActionKind) -> str:
+    """The detail the decisions leave on the first action of ``kind``."""
+    details = [
+        (d.then if isinstance(d, DeleteDraft) else d.record).detail
+        for d in result.decisions
+        if (d.then if isinstance(d, DeleteDraft) else d.record).kind is kind
+    ]
+    assert details, result.decisions
+    return details[-1]
+
+
+def test_every_planning_text_states_the_configured_numbers() -> None:
+    context = replace(CONTEXT, rules=CUSTOM_RULES)
+    interview = make_interview()
+    sent = replace(drafted(), state=ActionState.SENT, sent_at=OPENS + timedelta(hours=1))
+    late = replace(sent, sent_at=START - timedelta(hours=33))  # due 3 h before the start
+    texts = {
+        "followup due": detail_of(
+            plan(interview, (sent,), MailboxFacts(), context, OPENS + timedelta(hours=2)),
+            ActionKind.FOLLOWUP,
+        ),
+        "followup too close": detail_of(
+            plan(interview, (late,), MailboxFacts(), context, START - timedelta(hours=30)),
+            ActionKind.FOLLOWUP,
+        ),
+        "thankyou due": detail_of(
+            plan(interview, (), MailboxFacts(), context, OPENS), ActionKind.THANKYOU
+        ),
+        "thankyou missed": detail_of(
+            plan(interview, (), MailboxFacts(), context, START + timedelta(hours=52)),
+            ActionKind.THANKYOU,
+        ),
+    }
+    assert "30 h after the outreach was sent" in texts["followup due"]
+    assert "less than 5 h before the interview" in texts["followup too close"]
+    assert "45 min after the interview ends" in texts["thankyou due"]
+    assert "more than 50 h passed" in texts["thankyou missed"]
+    for what, text in texts.items():
+        assert not DEFAULT_NUMBERS.search(text), (what, text)
+
+
+def test_a_brief_screen_is_explained_with_the_configured_length() -> None:
+    event = CalendarEvent(
+        uid="s1",
+        title="Recruiter screen",
+        start=START,
+        end=START + timedelta(minutes=20),
+        description="A quick intro call about the Backend Engineer role.",
+        organizer=JANE,
+        attendees=(JANE, Participant("ada@example.org")),
+    )
+    found = recognize(event, account="a", user=USER, rules=CUSTOM_RULES)
+    assert found is not None and found.skip_reason is SkipReason.BRIEF_SCREENING
+    assert "within the 25 min of a brief screen" in found.skip_detail
+    assert not DEFAULT_NUMBERS.search(found.skip_detail)

@@ -17,6 +17,29 @@ ROOT = Path(__file__).resolve().parents[2]
 REPO_UNIT = ROOT / "systemd" / "interview-outreach.service"
 
 
+def write_config(path: Path) -> Path:
+    """A configuration `run` would start with: one local account whose folders exist."""
+    calendar, maildir = path.parent / "calendar", path.parent / "Mail"
+    calendar.mkdir(parents=True, exist_ok=True)
+    maildir.mkdir(exist_ok=True)
+    path.write_text(
+        f"""
+[profile]
+name = "Ada Lovelace"
+timezone = "Europe/London"
+
+[[accounts]]
+name = "home"
+provider = "local"
+address = "ada@example.org"
+calendar = "{calendar}"
+maildir = "{maildir}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_the_repository_unit_is_what_install_writes_for_a_pipx_install() -> None:
     assert REPO_UNIT.read_text(encoding="utf-8") == unit.render_unit(unit.PIPX_EXEC_START)
 
@@ -61,7 +84,7 @@ def test_install_writes_the_unit_with_absolute_paths_and_prints_the_systemctl_li
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("INTERVIEW_OUTREACH_CONFIG", raising=False)
-    config = tmp_path / "my config.toml"
+    config = write_config(tmp_path / "my config.toml")
 
     assert main(["--config", str(config), "service", "install"]) == 0
 
@@ -77,6 +100,51 @@ def test_install_writes_the_unit_with_absolute_paths_and_prints_the_systemctl_li
         "systemctl --user daemon-reload && systemctl --user enable --now interview-outreach" in out
     )
     assert str(path) in out
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "no configuration file there; copy config.example.toml"),
+        ("[profile\nname = 1\n", "not valid TOML"),
+        ('[profile]\nname = "Ada"\ntimezone = "Mars/Olympus"\n', "profile.timezone"),
+    ],
+    ids=["missing", "not TOML", "invalid"],
+)
+@pytest.mark.parametrize("where", ["before", "after", "environment"])
+def test_install_refuses_a_configuration_run_could_not_start_with(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    problem: str,
+    where: str,
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("INTERVIEW_OUTREACH_CONFIG", raising=False)
+    config = tmp_path / "config.toml"
+    if content is not None:
+        config.write_text(content, encoding="utf-8")
+    args = {
+        "before": ["--config", str(config), "service", "install"],
+        "after": ["service", "install", f"--config={config}"],
+        "environment": ["service", "install"],
+    }[where]
+    if where == "environment":
+        monkeypatch.setenv("INTERVIEW_OUTREACH_CONFIG", str(config))
+
+    assert main(args) == 2
+
+    assert not (tmp_path / "xdg").exists()  # nothing written
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert problem in lines[0]
+    assert lines[-1] == (
+        f"interview-outreach: service not installed: fix {config} as said above, then run "
+        "`interview-outreach service install` again"
+    )
+    assert "Traceback" not in captured.err
 
 
 def test_install_uses_the_console_script_it_was_called_as(tmp_path: Path) -> None:
@@ -102,8 +170,10 @@ def test_install_without_config_option_uses_the_environment_or_the_default(
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.delenv("INTERVIEW_OUTREACH_CONFIG", raising=False)
+    write_config(tmp_path / "interview-outreach" / "config.toml")  # the default place
     assert main(["service", "install"]) == 0
     assert "--config" not in (unit.unit_command(unit.unit_path().read_text()) or "")
+    write_config(tmp_path / "elsewhere.toml")
     monkeypatch.setenv("INTERVIEW_OUTREACH_CONFIG", str(tmp_path / "elsewhere.toml"))
     assert main(["service", "install"]) == 0
     assert f"--config {tmp_path / 'elsewhere.toml'} run" in (
@@ -116,6 +186,7 @@ def test_uninstall_removes_the_unit_and_its_enable_link(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("INTERVIEW_OUTREACH_CONFIG", str(write_config(tmp_path / "config.toml")))
     assert main(["service", "install"]) == 0
     path = unit.unit_path()
     wants = path.parent / "default.target.wants"
@@ -154,7 +225,7 @@ def test_the_installed_unit_passes_systemd_analyze_verify(
     systemd_analyze: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    config = tmp_path / "config.toml"
+    config = write_config(tmp_path / "config.toml")
     assert main(["--config", str(config), "service", "install"]) == 0
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)

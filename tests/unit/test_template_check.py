@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from daemon.config import Profile
+from daemon.domain import rules
 from daemon.domain.interviews import recognize
 from daemon.domain.model import ActionKind, CalendarEvent, DraftContent, Participant, UserIdentity
 from daemon.domain.rendering import RenderContext, Renderer, _variables, content_problems
@@ -267,6 +268,26 @@ def test_a_follow_up_is_checked_for_banned_topics_and_questions(tmp_path: Path) 
         "asks 3 questions; at most 2 are allowed",
         "mentions what a draft must never mention: lol, perks",
     ]
+
+
+def test_the_content_rule_lines_state_the_numbers_the_check_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each content-rule number lives once, in daemon.domain.rules: change it there and the
+    # check and the line that states it follow together.
+    monkeypatch.setattr(rules, "MAX_QUESTIONS", 1)
+    monkeypatch.setattr(rules, "FOLLOWUP_SENTENCES", (3, 6))
+    text = (
+        "Subject: {{ reply_subject }}\n\nHello,\n\nJust checking in. Did my note arrive? "
+        "Are we still on?\n\nBest regards,\n{{ signature }}\n"
+    )
+    problems = problems_of(check(tmp_path, followup__txt__j2=text), ActionKind.FOLLOWUP)
+    assert [p.partition(": ")[2] for p in problems] == [
+        "asks 2 questions; at most 1 are allowed",
+    ]
+    shorter = text.replace(" Are we still on?", "")
+    problems = problems_of(check(tmp_path, followup__txt__j2=shorter), ActionKind.FOLLOWUP)
+    assert [p.partition(": ")[2] for p in problems] == ["has 2 sentences; it needs 3 to 6"]
 
 
 def test_a_misspelled_file_name_gets_the_closest_valid_name(tmp_path: Path) -> None:
