@@ -188,15 +188,18 @@ mail_files = sa.Table(
 fields for the lookups (``message_id`` cut to the column's length).
 """
 
+
+def _indexed_file_id() -> sa.Column[int]:
+    """The message file a row of an index table belongs to (removed with it)."""
+    return sa.Column(
+        "file_id", sa.Integer, sa.ForeignKey("mail_files.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 mail_addresses = sa.Table(
     "mail_addresses",
     metadata,
-    sa.Column(
-        "file_id",
-        sa.Integer,
-        sa.ForeignKey("mail_files.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _indexed_file_id(),
     sa.Column("address", sa.String(250), primary_key=True),
     sa.Column("account", sa.String(100), nullable=False),
     sa.Column("date", UTCDateTime(), nullable=False),
@@ -207,12 +210,7 @@ mail_addresses = sa.Table(
 mail_references = sa.Table(
     "mail_references",
     metadata,
-    sa.Column(
-        "file_id",
-        sa.Integer,
-        sa.ForeignKey("mail_files.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _indexed_file_id(),
     sa.Column("message_id", sa.String(250), primary_key=True),
     sa.Column("account", sa.String(100), nullable=False),
     sa.Index("ix_mail_references_account_message_id", "account", "message_id"),
