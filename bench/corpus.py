@@ -67,8 +67,8 @@ def split_of(case: Case) -> str:
 
 def recipient_of(interview: Interview) -> str:
     """Whom the outreach goes to."""
-    contact = interview.primary_contact
-    return contact.email.lower() if contact else ""
+    recipient = interview.recipient
+    return recipient.email.lower() if recipient else ""
 
 
 def _norm(text: str) -> str:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import platformdirs
 
+from daemon.domain.language import AUTO, LANGUAGE_SETTINGS, Language
 from daemon.domain.rules import Rules
 from daemon.errors import ConfigError, UserError
 
@@ -39,13 +40,21 @@ MAX_HIGHLIGHTS = 2
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _SECTIONS = ("profile", "rules", "storage", "daemon", "secrets", "accounts")
-_PROFILE_KEYS = ("name", "timezone", "highlights", "signature")
+_HIGHLIGHTS_IN = {language: f"highlights_{language.value}" for language in Language}
+_PROFILE_KEYS = (
+    "name",
+    "timezone",
+    "highlights",
+    "signature",
+    "language",
+    *_HIGHLIGHTS_IN.values(),
+)
 _ACCOUNT_KEYS: Mapping[str, tuple[str, ...]] = {
     "google": ("client_secrets", "calendars", "api_endpoint"),
     "microsoft": ("client_id", "authority", "graph_endpoint"),
     "local": ("address", "calendar", "maildir", "drafts", "sent"),
 }
-_COMMON_ACCOUNT_KEYS = ("name", "provider")
+_COMMON_ACCOUNT_KEYS = ("name", "provider", "language")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -64,16 +73,24 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class Profile:
-    """The job seeker: who the drafts are from, in which time zone, with which highlights."""
+    """The job seeker: who the drafts are from, in which time zone, with which highlights,
+    in which language ("auto": each invitation's own)."""
 
     name: str
     timezone: ZoneInfo
     highlights: tuple[str, ...] = ()
     signature: str = ""
+    language: str = AUTO
+    # The highlights written in one draft language, where they differ from ``highlights``.
+    translated_highlights: tuple[tuple[Language, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.signature:
             object.__setattr__(self, "signature", self.name)
+
+    def highlights_in(self, language: Language) -> tuple[str, ...]:
+        """The highlights a draft in ``language`` mentions: its own list, else ``highlights``."""
+        return dict(self.translated_highlights).get(language, self.highlights)
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,7 @@ class LocalAccount:
     drafts: Path
     sent: Path
     provider: str = field(default="local", kw_only=True)
+    language: str | None = field(default=None, kw_only=True)  # None: the profile's
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,7 @@ class GoogleAccount:
     calendars: tuple[str, ...] = DEFAULT_GOOGLE_CALENDARS
     api_endpoint: str | None = None
     provider: str = field(default="google", kw_only=True)
+    language: str | None = field(default=None, kw_only=True)  # None: the profile's
 
 
 @dataclass(frozen=True)
@@ -132,6 +151,7 @@ class MicrosoftAccount:
     authority: str = DEFAULT_AUTHORITY
     graph_endpoint: str = DEFAULT_GRAPH_ENDPOINT
     provider: str = field(default="microsoft", kw_only=True)
+    language: str | None = field(default=None, kw_only=True)  # None: the profile's
 
 
 AccountConfig: TypeAlias = LocalAccount | GoogleAccount | MicrosoftAccount
@@ -568,19 +588,46 @@ def _describe(value: object) -> str:
 def _profile(table: _Table, env: Mapping[str, str]) -> Profile:
     table.check_keys(_PROFILE_KEYS)
     name = table.required_text("name", '"Ada Lovelace"')
-    highlights = table.texts("highlights", '["10 years of Python", "led a team of 5"]') or ()
-    if len(highlights) > MAX_HIGHLIGHTS:
-        table.problem(
-            "highlights",
-            f"{len(highlights)} facts given; keep the {MAX_HIGHLIGHTS} strongest "
-            "(a thank-you note mentions one or two)",
-        )
+    translated = tuple(
+        (language, _highlights(table, key))
+        for language, key in _HIGHLIGHTS_IN.items()
+        if table.has(key)
+    )
     return Profile(
         name=name,
         timezone=_timezone(table, env),
-        highlights=highlights[:MAX_HIGHLIGHTS],
+        highlights=_highlights(table, "highlights"),
         signature=table.text("signature", '"Ada Lovelace"') or name,
+        language=_language(table) or AUTO,
+        translated_highlights=translated,
     )
+
+
+def _highlights(table: _Table, key: str) -> tuple[str, ...]:
+    highlights = table.texts(key, '["10 years of Python", "led a team of 5"]') or ()
+    if len(highlights) > MAX_HIGHLIGHTS:
+        table.problem(
+            key,
+            f"{len(highlights)} facts given; keep the {MAX_HIGHLIGHTS} strongest "
+            "(a thank-you note mentions one or two)",
+        )
+    return highlights[:MAX_HIGHLIGHTS]
+
+
+def _language(table: _Table) -> str | None:
+    """The optional ``language`` key: "auto" or a draft language; None when absent."""
+    value = table.text("language", '"auto"')
+    if value is None:
+        return None
+    if value.lower() in LANGUAGE_SETTINGS:
+        return value.lower()
+    listed = ", ".join(f'"{setting}"' for setting in LANGUAGE_SETTINGS)
+    table.problem(
+        "language",
+        f"{_show(value)} is not a language the drafts can be written in; use one of {listed} "
+        '("auto" writes each draft in the language of its invitation)',
+    )
+    return None
 
 
 def _timezone(table: _Table, env: Mapping[str, str]) -> ZoneInfo:
@@ -836,11 +883,15 @@ def _account(table: _Table, name: str, base_dir: Path) -> AccountConfig | None:
         table.check_keys([*_COMMON_ACCOUNT_KEYS, *every_key])
         return None
     table.check_keys([*_COMMON_ACCOUNT_KEYS, *_ACCOUNT_KEYS[provider]], provider)
+    language = _language(table)
+    account: AccountConfig | None
     if provider == "google":
-        return _google_account(table, name, base_dir)
-    if provider == "microsoft":
-        return _microsoft_account(table, name)
-    return _local_account(table, name, base_dir)
+        account = _google_account(table, name, base_dir)
+    elif provider == "microsoft":
+        account = _microsoft_account(table, name)
+    else:
+        account = _local_account(table, name, base_dir)
+    return account if account is None else replace(account, language=language)
 
 
 def _google_account(table: _Table, name: str, base_dir: Path) -> GoogleAccount | None:

@@ -64,10 +64,10 @@ class ExecutionTally:
 
 
 def recipient_of(interview: Interview, record: ActionRecord) -> str:
-    """The address an action writes to: one interviewer per thank-you, else the contact."""
+    """The address an action writes to: one interviewer per thank-you, else the recipient."""
     if record.recipient:
         return record.recipient
-    return interview.primary_contact.email if interview.primary_contact else ""
+    return interview.recipient.email if interview.recipient else ""
 
 
 def message_id_for(interview: Interview, record: ActionRecord, user_address: str) -> str:

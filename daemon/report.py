@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from daemon.domain import detection
-from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
+from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview, RecipientRule
 from daemon.domain.people import display_name
 from daemon.domain.timing import format_short, format_when
 from daemon.store.records import AccountState, AuditEntry, TrackedInterview
@@ -190,7 +190,7 @@ def _detection_lines(interview: Interview) -> list[str]:
 
 def _people_lines(interview: Interview) -> list[str]:
     lines = ["", "Interviewers:"]
-    primary = interview.primary_contact.email if interview.primary_contact else None
+    recipient = interview.recipient.email if interview.recipient else None
     for person in interview.interviewers:
         name = display_name(person)
         notes = []
@@ -198,16 +198,45 @@ def _people_lines(interview: Interview) -> list[str]:
             notes.append("organizer")
         if not person.required:
             notes.append("optional")
-        if person.email == primary:
-            notes.append("primary contact: the outreach goes to them")
+        if person.email == recipient:
+            notes.append("outreach recipient")
         label = f"{name} <{person.email}>" if name else person.email
         lines.append(f"  {label}" + (f" ({', '.join(notes)})" if notes else ""))
     if not interview.interviewers:
         lines.append("  none")
+    lines.append(recipient_line(interview))
     if interview.excluded:
         lines.append("Not interviewers:")
         lines += [f"  {e.email}: {e.reason}" for e in interview.excluded]
     return lines
+
+
+_RULE_REASONS: dict[RecipientRule, str] = {
+    RecipientRule.NAMED_IN_DESCRIPTION: "the invitation names them as the interviewer",
+    RecipientRule.ONLY_EMPLOYER_ATTENDEE: (
+        "the only person from the employer on the invitation besides any coordinator"
+    ),
+    RecipientRule.ORGANIZER: (
+        "they organize it, and the invitation names no one person as the interviewer"
+    ),
+    RecipientRule.FIRST_REQUIRED: (
+        "the first required interviewer, as no person at the employer organizes it and "
+        "the invitation names no one person as the interviewer"
+    ),
+}
+
+
+def recipient_line(interview: Interview) -> str:
+    """One plain line: whom the outreach goes to and which rule of the SPEC chose them."""
+    person = interview.recipient
+    if person is None:
+        return "Outreach goes to no one: no person at the employer is on the invitation"
+    name = display_name(person)
+    label = f"{name} <{person.email}>" if name else person.email
+    rule = interview.recipient_rule
+    reason = _RULE_REASONS[rule] if rule else "chosen by an earlier version"
+    detail = f" ({interview.recipient_detail})" if interview.recipient_detail else ""
+    return f"Outreach goes to {label}: {reason}{detail}"
 
 
 def _action_line(record: ActionRecord, tz: ZoneInfo) -> str:

@@ -158,6 +158,13 @@ def plan_context(config: Config) -> PlanContext:
         user_name=config.profile.name,
         signature=config.profile.signature or config.profile.name,
         highlights=config.profile.highlights,
+        language=config.profile.language,
+        account_languages=tuple(
+            (account.name, account.language)
+            for account in config.accounts
+            if account.language is not None
+        ),
+        translated_highlights=config.profile.translated_highlights,
     )
 
 

@@ -1,9 +1,11 @@
 """``interview-outreach templates check``: the user's templates against sample interviews.
 
-Each of the three templates — the user's own file where there is one, else the built-in one —
-is rendered for a set of varied sample interviews built here in code, and every way a draft
-breaks SPEC section 2's content rules becomes one line of the report. Only the templates
-folder is touched: it is listed (to spot misnamed files) and its templates are read.
+Each of the three templates in each draft language — the user's own file where there is one
+(``outreach.txt.j2`` at the top of the folder for English, ``de/outreach.txt.j2`` for German,
+...), else the built-in one — is rendered for a set of varied sample interviews built here in
+code, and every way a draft breaks SPEC section 2's content rules becomes one line of the
+report. Only the templates folder is touched: it is listed (to spot misnamed files and
+folders) and its templates are read.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import jinja2.meta
 
 from daemon.config import Profile
 from daemon.domain.interviews import recognize
+from daemon.domain.language import Language
 from daemon.domain.model import (
     ActionKind,
     CalendarEvent,
@@ -30,21 +33,24 @@ from daemon.domain.model import (
     UserIdentity,
 )
 from daemon.domain.rendering import (
-    TEMPLATE_NAMES,
     RenderContext,
     Renderer,
     TemplateProblem,
     content_problems,
+    template_name,
 )
 from daemon.domain.rules import Rules
 
 # What a template may use (see ``daemon.domain.rendering``); only for "did you mean" hints.
 TEMPLATE_VARIABLES: tuple[str, ...] = (
     "recipient_name",
+    "recipient_first_name",
     "recipient_email",
+    "greeting",
     "when",
     "when_date",
     "role",
+    "position",
     "company",
     "title",
     "user_name",
@@ -53,23 +59,32 @@ TEMPLATE_VARIABLES: tuple[str, ...] = (
     "interest",
     "question",
     "reply_subject",
+    "note_day",
+    "interviewer_title",
+    "interviewer_part",
+    "panel_index",
+    "panel_size",
+    "language",
 )
 
 # The samples' user: someone at a domain no sample interviewer shares.
 SAMPLE_USER_NAME = "Alex Morgan"
 SAMPLE_USER_ADDRESS = "alex.morgan@example.net"
 _LABEL_ROLE_MAX = 40
+# A sample follow-up's note was sent two days before the interview.
+_SAMPLE_NOTE_BEFORE = timedelta(days=2)
 _UNDEFINED = re.compile(r"'(?P<name>\w+)' is undefined")
 
 
 @dataclass(frozen=True)
 class TemplateResult:
-    """One template kind: which file was checked and what is wrong with it."""
+    """One template (a kind in a language): which file was checked and what is wrong with it."""
 
     kind: ActionKind
-    name: str  # the file name, e.g. "outreach.txt.j2"
+    name: str  # the file name in the folder, e.g. "outreach.txt.j2", "de/outreach.txt.j2"
     custom: bool  # the user's own file rather than the built-in one
     problems: tuple[str, ...] = ()
+    language: Language = Language.EN
 
     @property
     def shown_name(self) -> str:
@@ -86,6 +101,7 @@ class TemplateReport:
     templates: tuple[TemplateResult, ...]
     sample_count: int
     folder_problems: tuple[str, ...] = field(default=())  # misnamed or unusable files
+    language_count: int = len(Language)
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -229,6 +245,28 @@ _SAMPLES: tuple[_Sample, ...] = (
         conference_url="https://meet.example.com/lumiere",
         organizer=_ZOE, attendees=(_ZOE, Participant("jose.alvarez@lumiere-donnees.fr", "José Álvarez")),
     ),
+    _Sample(
+        key="german-panel", note="German invite naming each interviewer's part",
+        title="Vorstellungsgespräch – Data Engineer (m/w/d) – Kranich Robotik",
+        day=date(2026, 12, 9), at=time(10), zone="Europe/Berlin",
+        description="Vielen Dank für Ihre Bewerbung als Data Engineer. Ihre Gesprächspartner "
+        "sind Sabine Krüger (Teamleiterin Data) und Jonas Weber, der den Teil zum Systemdesign "
+        "leitet.",
+        conference_url="https://meet.example.com/kranich",
+        organizer=Participant("sabine.krueger@kranich-robotik.de", "Sabine Krüger"),
+        attendees=(Participant("jonas.weber@kranich-robotik.de", "Jonas Weber"),),
+    ),
+    _Sample(
+        key="spanish-panel", note="Spanish invite with each interviewer's title",
+        title="Entrevista técnica – Analista de Datos – Cobre Andino",
+        day=date(2026, 12, 11), at=time(9), zone="America/Santiago",
+        description="Le confirmamos su entrevista técnica para el puesto de Analista de Datos. "
+        "Le entrevistarán Alejandra Ruiz (Gerente de Datos) y Jorge Salinas, que dirigirá la "
+        "parte de SQL.",
+        location="Cobre Andino, Av. Apoquindo 3000, Santiago",
+        organizer=Participant("alejandra.ruiz@cobreandino.cl", "Alejandra Ruiz"),
+        attendees=(Participant("jorge.salinas@cobreandino.cl", "Jorge Salinas"),),
+    ),
 )  # fmt: skip
 
 _NOTES = {sample.uid: sample.note for sample in _SAMPLES}
@@ -280,9 +318,8 @@ class _TemplateBroken(Exception):
 
 
 def check_templates(templates_dir: Path, profile: Profile, rules: Rules) -> TemplateReport:
-    """Render every template for every sample interview and collect what breaks the rules.
-
-    A missing folder is fine: then the built-in templates are checked.
+    """Render every template in every language for every sample interview and collect what
+    breaks the rules. A missing folder is fine: then the built-in templates are checked.
     """
     folder_found = templates_dir.is_dir()
     folder_problems: list[str] = []
@@ -295,12 +332,13 @@ def check_templates(templates_dir: Path, profile: Profile, rules: Rules) -> Temp
     builtin = Renderer(None)
     samples = _samples(profile.timezone, rules)
     results = []
-    for kind in ActionKind:
-        name = TEMPLATE_NAMES[kind]
-        custom = folder_found and (templates_dir / name).is_file()
-        result = TemplateResult(kind, name, custom)
-        problems = _check_kind(result, renderer, builtin, samples, profile)
-        results.append(TemplateResult(kind, name, custom, tuple(problems)))
+    for language in Language:
+        for kind in ActionKind:
+            name = template_name(kind, language)
+            custom = folder_found and (templates_dir / name).is_file()
+            result = TemplateResult(kind, name, custom, language=language)
+            problems = _check_kind(result, renderer, builtin, samples, profile)
+            results.append(replace(result, problems=tuple(problems)))
     if folder_found:
         folder_problems.extend(_unknown_files(templates_dir, results))
     return TemplateReport(
@@ -323,7 +361,7 @@ def _check_kind(
     for interview in samples:
         label = sample_label(interview)
         try:
-            found = _sample_problems(template.kind, renderer, builtin, interview, profile)
+            found = _sample_problems(template, renderer, builtin, interview, profile)
         except _TemplateBroken as broken:
             where = "" if broken.line is None else f", line {broken.line}"
             return [f"{template.shown_name}{where}: {broken.message}"]
@@ -339,23 +377,28 @@ def _check_kind(
 
 
 def _sample_problems(
-    kind: ActionKind,
+    template: TemplateResult,
     renderer: Renderer,
     builtin: Renderer,
     interview: Interview,
     profile: Profile,
 ) -> list[str]:
     """Every distinct problem of one template with one sample, for each recipient it has."""
+    kind, language = template.kind, template.language
     if kind is ActionKind.THANKYOU:
         recipients = list(interview.interviewers)
     else:
-        recipients = [interview.primary_contact] if interview.primary_contact else []
+        recipients = [interview.recipient] if interview.recipient else []
     problems: list[str] = []
     for recipient in recipients:
-        context = _context(kind, recipient, interview, profile)
+        context = _context(kind, recipient, interview, profile, language)
         if kind is ActionKind.FOLLOWUP:
-            outreach = _context(ActionKind.OUTREACH, recipient, interview, profile)
-            context = replace(context, reply_subject=_reply_subject(renderer, builtin, outreach))
+            outreach = _context(ActionKind.OUTREACH, recipient, interview, profile, language)
+            context = replace(
+                context,
+                reply_subject=_reply_subject(renderer, builtin, outreach),
+                note_sent_at=interview.start - _SAMPLE_NOTE_BEFORE,
+            )
         for problem in _render_problems(renderer, context):
             if problem not in problems:
                 problems.append(problem)
@@ -363,7 +406,11 @@ def _sample_problems(
 
 
 def _context(
-    kind: ActionKind, recipient: Participant, interview: Interview, profile: Profile
+    kind: ActionKind,
+    recipient: Participant,
+    interview: Interview,
+    profile: Profile,
+    language: Language,
 ) -> RenderContext:
     return RenderContext(
         kind=kind,
@@ -371,8 +418,9 @@ def _context(
         interview=interview,
         user_name=profile.name,
         signature=profile.signature or profile.name,
-        highlights=profile.highlights,
+        highlights=profile.highlights_in(language),
         timezone=profile.timezone,
+        language=language,
     )
 
 
@@ -388,7 +436,7 @@ def _reply_subject(renderer: Renderer, builtin: Renderer, outreach: RenderContex
 
 
 def _render_problems(renderer: Renderer, context: RenderContext) -> list[str]:
-    name = TEMPLATE_NAMES[context.kind]
+    name = template_name(context.kind, context.language)
     try:
         content: DraftContent = renderer.render_unchecked(context)
     except TemplateProblem as problem:
@@ -429,25 +477,58 @@ def _undefined(message: str) -> str:
 
 
 def _unknown_files(folder: Path, results: list[TemplateResult]) -> list[str]:
-    """Files in the folder the program will never use, most likely misnamed templates."""
-    valid = [result.name for result in results]
-    used = set(valid) | _included(folder, [r.name for r in results if r.custom])
+    """Files and folders in the templates folder the program will never use: most likely
+    misnamed templates or language folders."""
+    used = {r.name for r in results} | _included(folder, [r.name for r in results if r.custom])
+    languages = [language.value for language in Language if language is not Language.EN]
     problems = []
     for path in sorted(folder.iterdir()):
         name = path.name
-        if name in used or name.startswith(".") or name.endswith("~") or not path.is_file():
+        if name.startswith(".") or name.endswith("~"):
             continue
-        close = difflib.get_close_matches(name.lower(), valid, n=1, cutoff=0.6)
+        if path.is_dir():
+            if name in languages:
+                problems.extend(_unknown_in(path, f"{name}/", results, used))
+            else:
+                problems.append(_unknown_folder(name, languages))
+        elif path.is_file():
+            problems.extend(_unknown_in(path, "", results, used))
+    return problems
+
+
+def _unknown_in(
+    path: Path, prefix: str, results: list[TemplateResult], used: set[str]
+) -> list[str]:
+    """The misnamed files among ``path`` (a file, or a language folder's files)."""
+    valid = [r.name for r in results if r.name.startswith(prefix)]
+    bare = [name.removeprefix(prefix) for name in valid if "/" not in name.removeprefix(prefix)]
+    files = sorted(path.iterdir()) if path.is_dir() else [path]
+    problems = []
+    for file in files:
+        name = prefix + file.name
+        if name in used or file.name.startswith(".") or name.endswith("~") or not file.is_file():
+            continue
+        close = difflib.get_close_matches(file.name.lower(), bare, n=1, cutoff=0.6)
         if close:
             problems.append(
-                f"{name} is not a template name the program uses; did you mean {close[0]}?"
+                f"{name} is not a template name the program uses; did you mean {prefix}{close[0]}?"
             )
         elif name.endswith(".j2"):
+            names = [prefix + bare_name for bare_name in bare]
             problems.append(
                 f"{name} is not a template name the program uses; name your templates "
-                f"{', '.join(valid[:-1])} or {valid[-1]}"
+                f"{', '.join(names[:-1])} or {names[-1]}"
             )
     return problems
+
+
+def _unknown_folder(name: str, languages: list[str]) -> str:
+    listed = ", ".join(f"{code}/" for code in languages)
+    if name.lower() == Language.EN.value:
+        fix = "English templates go at the top of the templates folder"
+    else:
+        fix = f"the language folders are {listed}"
+    return f"{name}/ is not a language folder the program uses; {fix}"
 
 
 def _included(folder: Path, names: list[str]) -> set[str]:
@@ -480,17 +561,23 @@ def format_report(report: TemplateReport) -> str:
         )
     for template in report.templates:
         where = "custom" if template.custom else "built-in"
-        lines.append(f"  {template.name:<16} {where}")
+        lines.append(f"  {template.name:<19} {where}")
     lines.extend(report.problems)
     count = len(report.problems)
     total = "no problems" if count == 0 else f"{count} problem{'s' if count != 1 else ''}"
     lines.append(
         f"{len(report.templates)} templates checked against {report.sample_count} "
-        f"sample interviews: {total}"
+        f"sample interviews in {report.language_count} languages: {total}"
     )
     return "\n".join(lines)
 
 
 def _names(report: TemplateReport) -> str:
-    names = [template.name for template in report.templates]
-    return f"{', '.join(names[:-1])} or {names[-1]}"
+    english = [t.name for t in report.templates if t.language is Language.EN]
+    folders = ", ".join(
+        f"{language.value}/" for language in Language if language is not Language.EN
+    )
+    return (
+        f"{', '.join(english[:-1])} or {english[-1]} (English; the same names in {folders} "
+        "for German, French and Spanish)"
+    )

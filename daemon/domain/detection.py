@@ -1,83 +1,76 @@
 """Is a calendar event a job interview? A scored, explainable verdict.
 
 Each rule that matches adds a ``Signal`` with a weight; an event is an interview when the
-weights add up to ``THRESHOLD`` and no veto (exit interview, podcast, user research, ...)
-matched. ``explain`` prints the signals, so every verdict can be checked by the user.
-Patterns cover English, German, French and Spanish invitations.
+weights add up to ``THRESHOLD`` and no veto (exit interview, podcast, user research, an
+internal meeting, ...) matched. ``explain`` prints the signals, so every verdict can be
+checked by the user. The vocabularies (``stages``, ``confusers``, ``jobtitles``) cover
+English, German, French and Spanish invitations.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from daemon.domain.confusers import CONTEXT_VETOES, TITLE_VETOES
+from daemon.domain.jobtitles import job_title_in
 from daemon.domain.limits import MAX_INTERVIEW_PARTICIPANTS
 from daemon.domain.model import CalendarEvent, Detection, ParticipantKind, Signal, UserIdentity
 from daemon.domain.people import (
+    TOOL_NAMES,
     employer_domain,
     everyone,
+    is_hiring_tool,
     is_public_domain,
     is_scheduling_tool,
+    organisation_domains,
 )
+from daemon.domain.stages import BEYOND_SCREEN, CANDIDATE, LOOSE_STAGE, SCREEN, STAGE
 
 THRESHOLD = 4
-
-
-@dataclass(frozen=True)
-class _Rule:
-    name: str
-    pattern: re.Pattern[str]
-    weight: int
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-# Words that on their own say "job interview" in a title.
-_INTERVIEW_TERMS = _rx(
-    r"\b(job[ -]?)?interviews?\b|\binterviewing\b|vorstellungsgespr[äa]ch|bewerbungsgespr[äa]ch|"
-    r"telefoninterview|videointerview|jobinterview|\bentretiens?\b|\bentrevistas?\b|"
-    r"hiring[ -]manager|\bon-?site( loop)?\b|\binterview loop\b|\bloop\b|"
-    r"\b(phone|technical|tech|initial|recruiter|hr)[ -]screen(ing)?\b|\bscreening (call|interview)\b|"
-    r"\bfinal[ -]round\b|\b(first|second|third|1st|2nd|3rd|next)[ -]round\b|\bround [1-9]\b|"
-    r"\btake[ -]home\b|\bpair[ -]programming\b|\bsystem[s]? design\b|\bcoding (challenge|exercise|session)\b|"
-    r"\bculture[ -](fit|add)\b|\bvalues (fit|interview)\b|\bcase (study|interview)\b|"
-    r"\bbehavio(u)?ral\b|\btechnical (assessment|deep[ -]dive|discussion)\b|"
-    r"\brecruiter (call|chat)\b|\bpanel\b|fachgespr[äa]ch|kennenlerngespr[äa]ch|erstgespr[äa]ch|"
-    r"\bzweitgespr[äa]ch|\bentretien d'embauche|\bproceso de selecci[óo]n"
-)
-
 # Words in a description that put an event in a hiring context.
 _JOB_CONTEXT = _rx(
     r"\b(position|role|candidate|candidacy|application|applied|hiring|recruiter|recruiting|"
-    r"vacancy|opening|job|offer letter|resume|cv|hiring team|talent team|"
-    r"stelle|bewerbung|kandidat(in)?|position|karriere|"
+    r"vacancy|opening|job|offer letter|resume|cv|hiring team|talent team|talent acquisition|"
+    r"stelle|bewerbung|kandidat(in)?|karriere|personalabteilung|"
     r"poste|candidature|candidat(e)?|recrutement|embauche|"
-    r"puesto|candidatura|candidato|candidata|vacante|selecci[óo]n|empleo|contrataci[óo]n)\b"
+    r"puesto|candidatura|candidato|candidata|vacante|selecci[óo]n|empleo|contrataci[óo]n|"
+    r"postulaci[óo]n|reclutamiento|oferta)\b"
 )
 
-_ROLE_WORDS = _rx(
-    r"\b(engineer|developer|manager|designer|analyst|scientist|architect|lead|director|"
-    r"consultant|specialist|administrator|researcher|intern|product owner|sre|devops|"
-    r"head of|vp|accountant|coordinator|ingenieur(in)?|entwickler(in)?|berater(in)?|"
-    r"ing[ée]nieure?|d[ée]veloppeur|d[ée]veloppeuse|chef de projet|"
-    r"ingenier[oa]|desarrollador(a)?|analista|dise[ñn]ador(a)?|gerente|jefe)\b"
+# A role named as the subject of the meeting: "the Data Engineer role", "Stelle als …".
+_ROLE_PHRASE = _rx(
+    r"\b(?:the|this|our|a|an)\s+[\w/·&+' -]{2,60}?\s+(?:position|role|opening|vacancy)\b|"
+    r"\b(?:position|role|post) (?:of|as)\b|\bstelle als\b|\bposition als\b|"
+    r"\bposte d(?:e |['’])|\bpuesto de\b|\bvacante de\b|\bposici[óo]n de\b"
 )
 
-# Interviews that are not the user's job interviews: research, press, exit, training...
-_VETOES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("exit interview", _rx(r"\bexit[ -]interview|austrittsgespr[äa]ch|entretien de (d[ée]part|sortie)|entrevista de salida")),
-    ("user or customer research", _rx(r"\b(user|customer|client|research|usability|discovery|stakeholder|ux)[ -](interview|research|study|session)s?\b|\buser research\b|\bnutzerinterview|\bkundeninterview")),
-    ("podcast, press or media", _rx(r"\bpodcast|\b(press|media|radio|tv|magazine|newspaper|presse|prensa)[ -](interview|entrevista|gespr[äa]ch)|\binterview (with|for) (the )?(press|media|radio|tv|podcast|magazine|newspaper|blog)\b|\bjournalist")),
-    ("interviewer training", _rx(r"\binterview(er|ing)? (skills )?training\b|\binterviewer (calibration|onboarding|shadow)|\bschulung\b|\bformation (des )?recruteurs")),
-    ("debrief", _rx(r"\bdebrief|\bnachbesprechung|\bhiring committee\b|\bscorecard")),
-    ("webinar or event", _rx(r"\bwebinar\b|\bmeetup\b|\bconference talk\b|\bcareer fair\b|\bjob fair\b")),
-    ("interview preparation", _rx(r"\b(interview )?prep(aration)?\b|\bmock interview\b|\bcoaching\b")),
-)  # fmt: skip
+# A booking page's own name for the meeting (Calendly's "Event Name: …").
+_BOOKING_NAME = re.compile(
+    r"^\s*(?:event name|event type|nom de l['’][ée]v[ée]nement|nombre del evento|"
+    r"name des termins|veranstaltungsname)\s*:\s*(?P<name>.+)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+_TOOL_FOOTER = _rx(
+    r"\b(?:sent|scheduled|powered|booked|delivered)\s+(?:via|with|by|through)\s+"
+    r"(?P<tool>greenhouse|lever|ashby|goodtime|workday|smartrecruiters|icims|personio|"
+    r"teamtailor|jobvite|workable|recruitee|bamboohr|softgarden|successfactors|taleo|"
+    r"modernloop|gem|join)\b|"
+    r"\b(?:gesendet|versendet|verschickt)\s+(?:über|mit|via)\s+(?P<tool_de>\w+)|"
+    r"\b(?:envoy[ée]e?|programm[ée]e?)\s+(?:via|par|avec)\s+(?P<tool_fr>\w+)|"
+    r"\b(?:enviado|programado)\s+(?:con|por|v[íi]a|desde)\s+(?P<tool_es>\w+)|"
+    r"\bon behalf of\b.{0,40}\bvia\b|\bsent via (?P<tool_en>\w+) on behalf of\b"
+)
+_BOOKING_TOOL_NAMES = frozenset({"calendly", "doodle", "zoom", "cronofy"})
 
 _PERSON_PAIR = re.compile(
-    r"^\s*[\w .'-]+?\s*(/|<>|<->|\bx\b|&|\+|\band\b|\bund\b|\bet\b|\by\b)\s*[\w .'-]+?\s*$"
+    r"^\s*[\w .'-]+?\s*(/|<>|<->|\bx\b|×|&|\+|\band\b|\bund\b|\bet\b|\by\b)\s*[\w .'-]+?\s*$"
 )
 
 
@@ -90,35 +83,76 @@ def detect(event: CalendarEvent, user: UserIdentity) -> Detection:
         return Detection(
             False, 0, (), vetoed_by=f"{people} people are invited: a meeting, not an interview"
         )
-    text = f"{event.title}\n{event.description}"
-    for name, pattern in _VETOES:
-        match = pattern.search(event.title)
+    title = meeting_title(event)
+    for name, pattern in TITLE_VETOES:
+        match = pattern.search(title)
         if match:
             return Detection(False, 0, (), vetoed_by=f'{name} ("{match.group(0)}" in the title)')
     signals = [
-        *_title_signals(event, user),
+        *_title_signals(title, user),
         *_description_signals(event),
         *_participant_signals(event, user),
     ]
     score = sum(s.weight for s in signals)
-    if _INTERVIEW_TERMS.search(event.title) is None:
-        # Without interview wording in the title, research/press words anywhere still veto.
-        for name, pattern in _VETOES[:3]:
-            match = pattern.search(text)
-            if match:
-                return Detection(
-                    False, score, tuple(signals), vetoed_by=f'{name} ("{match.group(0)}")'
-                )
+    veto = _context_veto(event) or _internal_veto(event, title, user)
+    if veto:
+        return Detection(False, score, tuple(signals), vetoed_by=veto)
     return Detection(score >= THRESHOLD, score, tuple(signals))
 
 
-def _title_signals(event: CalendarEvent, user: UserIdentity) -> list[Signal]:
+def meeting_title(event: CalendarEvent) -> str:
+    """The title, with a booking page's own name for the meeting when it has one."""
+    booking = _BOOKING_NAME.search(event.description)
+    return f"{event.title} | {booking.group('name').strip()}" if booking else event.title
+
+
+def _addresses_candidate(text: str) -> bool:
+    """Whether ``text`` speaks to the user as a candidate ("your application", "the Data
+    Engineer role", "Ihre Bewerbung", "le poste de …")."""
+    return bool(CANDIDATE.search(text) or _ROLE_PHRASE.search(text))
+
+
+def _context_veto(event: CalendarEvent) -> str:
+    if _addresses_candidate(f"{event.title}\n{event.description}"):
+        return ""
+    for name, pattern in CONTEXT_VETOES:
+        match = pattern.search(event.description)
+        if match:
+            return f'{name} ("{" ".join(match.group(0).split())}")'
+    return ""
+
+
+def _internal_veto(event: CalendarEvent, title: str, user: UserIdentity) -> str:
+    """An event among colleagues only whose title does not call it an interview: an intro
+    call or a meeting about hiring at the user's own organisation. (Titled as one, it is
+    an interview the user conducts.)"""
+    if STAGE.search(title):
+        return ""
+    own = organisation_domains(user)
+    others = [
+        p
+        for p in everyone(event)
+        if p.email not in user.addresses
+        and p.kind is not ParticipantKind.RESOURCE
+        and not is_scheduling_tool(p.email)
+    ]
+    if not own or not others:
+        return ""
+    if all(p.domain in own for p in others):
+        return "only colleagues at your own organisation are invited: an internal meeting"
+    return ""
+
+
+def _title_signals(title: str, user: UserIdentity) -> list[Signal]:
     signals: list[Signal] = []
-    title = event.title
-    term = _INTERVIEW_TERMS.search(title)
+    term = STAGE.search(title)
     if term:
         signals.append(Signal("interview wording in title", 4, f'"{term.group(0)}"'))
-    role = _ROLE_WORDS.search(title)
+    else:
+        loose = LOOSE_STAGE.search(title)
+        if loose:
+            signals.append(Signal("meeting wording in title", 2, f'"{loose.group(0)}"'))
+    role = job_title_in(title)
     if role:
         signals.append(Signal("job title in title", 2, f'"{role.group(0)}"'))
     if not term and _names_user_and_another(title, user):
@@ -127,32 +161,45 @@ def _title_signals(event: CalendarEvent, user: UserIdentity) -> list[Signal]:
 
 
 def _names_user_and_another(title: str, user: UserIdentity) -> bool:
-    if not _PERSON_PAIR.match(title):
+    first = title.split(" | ", 1)[0].rsplit(" – ", 1)[-1]
+    if not _PERSON_PAIR.match(first):
         return False
     names = {part.casefold() for part in user.name.split() if len(part) > 1}
-    words = {w.casefold() for w in re.findall(r"[\w'-]+", title)}
+    words = {w.casefold() for w in re.findall(r"[\w'-]+", first)}
     return bool(names & words)
 
 
 def _description_signals(event: CalendarEvent) -> list[Signal]:
     signals: list[Signal] = []
-    term = _INTERVIEW_TERMS.search(event.description)
+    description = event.description
+    term = STAGE.search(description)
     if term:
         signals.append(Signal("interview wording in description", 2, f'"{term.group(0)}"'))
-    context = sorted({m.group(0).casefold() for m in _JOB_CONTEXT.finditer(event.description)})
+    context = sorted({m.group(0).casefold() for m in _JOB_CONTEXT.finditer(description)})
     if context:
         weight = min(len(context), 2)
         signals.append(Signal("hiring words in description", weight, ", ".join(context[:5])))
+    candidate = CANDIDATE.search(description) or _ROLE_PHRASE.search(description)
+    if candidate:
+        shown = " ".join(candidate.group(0).split())
+        signals.append(Signal("written to you as a candidate", 2, f'"{shown}"'))
     return signals
 
 
 def _participant_signals(event: CalendarEvent, user: UserIdentity) -> list[Signal]:
     signals: list[Signal] = []
-    tools = sorted({p.email for p in everyone(event) if is_scheduling_tool(p.email)})
-    if not tools and is_scheduling_tool_link(event.description):
-        tools = ["a scheduling link in the description"]
-    if tools:
-        signals.append(Signal("sent by a hiring or scheduling tool", 3, ", ".join(tools)))
+    hiring = sorted({p.email for p in everyone(event) if is_hiring_tool(p.email)})
+    if not hiring:
+        footer = _hiring_tool_footer(event.description) or _hiring_tool_link(event.description)
+        hiring = [footer] if footer else []
+    if hiring:
+        signals.append(Signal("sent by a hiring tool", 3, ", ".join(hiring)))
+    else:
+        tools = sorted({p.email for p in everyone(event) if is_scheduling_tool(p.email)})
+        if not tools and is_scheduling_tool_link(event.description):
+            tools = ["a booking link in the description"]
+        if tools:
+            signals.append(Signal("booked through a scheduling tool", 1, ", ".join(tools)))
     domain = employer_domain(event, user)
     if domain:
         signals.append(Signal("people from another organisation", 1, domain))
@@ -165,27 +212,33 @@ def _participant_signals(event: CalendarEvent, user: UserIdentity) -> list[Signa
     return signals
 
 
-_TOOL_LINK = _rx(
-    r"https?://[\w.-]*(greenhouse\.io|lever\.co|ashbyhq\.com|goodtime\.io|calendly\.com|"
-    r"myworkday(jobs)?\.com|smartrecruiters\.com|icims\.com|jobvite\.com|teamtailor\.com|"
-    r"personio\.(de|com)|workable\.com|recruitee\.com|bamboohr\.com|softgarden\.(io|de))"
+def _hiring_tool_footer(text: str) -> str:
+    for match in _TOOL_FOOTER.finditer(text):
+        tool = next((g for g in match.groups() if g), "")
+        if not tool or (tool.casefold() in TOOL_NAMES - _BOOKING_TOOL_NAMES):
+            return f'"{" ".join(match.group(0).split())}"'
+    return ""
+
+
+_HIRING_LINK = _rx(
+    r"https?://[\w.-]*(greenhouse\.io|lever\.co|ashbyhq\.com|goodtime\.io|"
+    r"myworkday(?:jobs)?\.com|smartrecruiters\.com|icims\.com|jobvite\.com|teamtailor\.com|"
+    r"personio\.(?:de|com)|workable\.com|recruitee\.com|bamboohr\.com|softgarden\.(?:io|de))"
 )
+_BOOKING_LINK = _rx(r"https?://[\w.-]*(calendly\.com|youcanbook\.me|doodle\.com|cronofy\.com)")
+
+
+def _hiring_tool_link(text: str) -> str:
+    match = _HIRING_LINK.search(text)
+    return f"a link to {match.group(1)}" if match else ""
 
 
 def is_scheduling_tool_link(text: str) -> bool:
     """Whether ``text`` links to an applicant-tracking or scheduling service."""
-    return _TOOL_LINK.search(text) is not None
+    return _HIRING_LINK.search(text) is not None or _BOOKING_LINK.search(text) is not None
 
 
 # ---- wording used by the skip rules ------------------------------------------------------
-
-_SCREEN_WORDING = _rx(
-    r"\bscreen(ing)?\b|\bintro(duction|ductory)?\b|\brecruiter (call|chat)\b|\bhr call\b|"
-    r"\binitial (call|chat|conversation)\b|\bfirst (call|chat)\b|\bphone call\b|\bquick (call|chat)\b|"
-    r"telefoninterview|erstgespr[äa]ch|kennenlern|vorab|"
-    r"entretien t[ée]l[ée]phonique|pr[ée]s[ée]lection|premier [ée]change|appel d[e']|"
-    r"llamada (inicial|telef[óo]nica)|entrevista telef[óo]nica|primera (llamada|entrevista)|preselecci[óo]n"
-)
 
 _NO_CONTACT_WORDING = _rx(
     r"(do not|don['’]t|please don['’]t|refrain from|should not|must not|kindly avoid|avoid)"
@@ -194,25 +247,43 @@ _NO_CONTACT_WORDING = _rx(
     r"(interviewers?|interview panel|panel(ists| members)?|hiring (team|manager))|"
     r"(interviewers?|panel(ists)?) (should|must|cannot|can ?not) not be contacted|"
     r"all (questions|communication)s? (should|must) go (through|via)|"
-    r"kontaktieren sie (die |unsere )?interviewer\w* (bitte )?nicht|bitte (keine|nicht) .{0,30}kontakt|"
-    r"ne (pas|contactez pas) .{0,30}(recruteurs|intervenants|interviewers|jury)|"
-    r"merci de ne pas contacter|no contacte(s)? (directamente )?a (los|las) entrevistador|"
-    r"por favor,? no (se ponga en contacto|contacte)"
+    r"kontaktieren sie (die |unsere )?(interviewer|gesprächspartner)\w* (bitte )?nicht|"
+    r"bitte (keine|nicht) .{0,40}kontakt|von einer (direkten )?kontaktaufnahme .{0,40}abzusehen|"
+    r"ne (pas|contactez pas) .{0,50}(recruteurs|intervenants|interviewers|jury|interlocuteurs)|"
+    r"merci de ne pas contacter|"
+    r"no contacte(s|n)? (directamente )?a (los|las) (entrevistador|miembros)|"
+    r"por favor,? no (se ponga en contacto|contacte)|abstenerse de contactar|"
+    r"le(s)? (rogamos|pedimos) que no contacte"
+)
+
+
+# The same request worded freely: a negation, "contact", then who, within one sentence
+# ("ne pas contacter directement les membres du jury"), or who first ("die Interviewer
+# bitte nicht direkt kontaktieren"). "Do not hesitate to contact" is the opposite.
+_WHO = (
+    r"(?:interviewer|panel|jury|gespr[äa]chspartner|entrevistador|intervenant|interlocuteur|"
+    r"hiring manager|panelist|evaluador|personas que (?:te|le) entrevist)"
+)
+_NOT = r"(?:\b(?:not|never|nicht|keine?n?|ne|pas|no|nunca)\b|n['’]t\b)"
+_HESITATE = r"(?!\s*(?:hesitat|z[öo]gern|h[ée]sit|dud|reply|antwort|r[ée]pond|respond))"
+_CONTACT = r"(?:contact|kontakt|contacter|contactar|contacte|reach out|joindre|solliciter)"
+_NO_CONTACT_NEAR = _rx(
+    rf"{_NOT}{_HESITATE}[^.!?\n]{{0,40}}?\b{_CONTACT}\w*[^.!?\n]{{0,50}}?\b{_WHO}|"
+    rf"\b{_WHO}\w*[^.!?\n]{{0,40}}?{_NOT}[^.!?\n]{{0,30}}?{_CONTACT}"
 )
 
 
 def screen_wording(event: CalendarEvent) -> str | None:
     """The words that make the event read as a preliminary screen, if any."""
-    match = _SCREEN_WORDING.search(event.title) or _SCREEN_WORDING.search(event.description)
+    title = meeting_title(event)
+    match = SCREEN.search(title)
+    if match is None and BEYOND_SCREEN.search(title) is None:
+        match = SCREEN.search(event.description)
     return match.group(0) if match else None
 
 
 def no_contact_wording(event: CalendarEvent) -> str | None:
     """The words by which the invitation asks candidates not to contact interviewers."""
-    match = _NO_CONTACT_WORDING.search(" ".join(event.description.split()))
+    text = " ".join(event.description.split())
+    match = _NO_CONTACT_WORDING.search(text) or _NO_CONTACT_NEAR.search(text)
     return match.group(0) if match else None
-
-
-def job_title_in(text: str) -> re.Match[str] | None:
-    """The first job-title word in ``text`` (used by role extraction)."""
-    return _ROLE_WORDS.search(text)

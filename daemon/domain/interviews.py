@@ -16,7 +16,14 @@ from daemon.domain.model import (
     SkipReason,
     UserIdentity,
 )
-from daemon.domain.people import organisation_domains, primary_contact, split_participants
+from daemon.domain.people import (
+    everyone,
+    is_public_domain,
+    is_scheduling_tool,
+    organisation_domains,
+    split_participants,
+)
+from daemon.domain.recipient import choose_recipient
 from daemon.domain.rules import Rules
 
 
@@ -31,6 +38,7 @@ def recognize(
     interviewers, excluded = split_participants(event, user)
     role = extract_role(event, user)
     skip, detail = static_skip(event, user, rules, interviewers)
+    recipient = choose_recipient(event, interviewers)
     return Interview(
         id=event.key,
         account=account,
@@ -38,11 +46,13 @@ def recognize(
         detection=detection,
         interviewers=interviewers,
         excluded=excluded,
-        primary_contact=primary_contact(event, interviewers),
+        recipient=recipient.person,
+        recipient_rule=recipient.rule,
         company=extract_company(event, user, role),
         role=role,
         skip_reason=skip,
         skip_detail=detail,
+        recipient_detail=recipient.detail,
     )
 
 
@@ -85,6 +95,12 @@ def static_skip(
             SkipReason.USER_IS_INTERVIEWER,
             f"organized by {organizer.email}, a colleague at your own organisation",
         )
+    if _hiring_side(event, user):
+        return (
+            SkipReason.USER_IS_INTERVIEWER,
+            "you are invited at your organisation's address with colleagues, and everyone "
+            "from outside is at a personal address: your organisation is hiring",
+        )
     barred = sorted(
         {p.domain for p in interviewers if _in_domains(p.domain, rules.no_contact_domains)}
     )
@@ -104,6 +120,24 @@ def static_skip(
             f'and worded as a screen ("{screen}")',
         )
     return None, ""
+
+
+def _hiring_side(event: CalendarEvent, user: UserIdentity) -> bool:
+    """Whether the user's own organisation is the employer: an invitation (from a tool,
+    say) to the user's work address with colleagues of hers, where everyone from outside
+    is at a personal address, such as a candidate's."""
+    own = organisation_domains(user)
+    mine = [p for p in everyone(event) if p.email in user.addresses]
+    if not own or not any(p.domain in own for p in mine):
+        return False
+    others = [
+        p
+        for p in everyone(event)
+        if p.email not in user.addresses and not is_scheduling_tool(p.email) and p.domain
+    ]
+    outsiders = [p for p in others if p.domain not in own]
+    colleagues = len(others) > len(outsiders)
+    return colleagues and all(is_public_domain(p.domain) for p in outsiders)
 
 
 def _no_contact_detail(event: CalendarEvent) -> str:

@@ -233,9 +233,22 @@ class UserIdentity:
         return frozenset(a.rpartition("@")[2] for a in self.addresses)
 
 
+class RecipientRule(StrEnum):
+    """Which of the SPEC's rules (section 2, "outreach recipient") chose the recipient."""
+
+    NAMED_IN_DESCRIPTION = "named_in_description"
+    ONLY_EMPLOYER_ATTENDEE = "only_employer_attendee"
+    ORGANIZER = "organizer"
+    FIRST_REQUIRED = "first_required"
+
+
 @dataclass(frozen=True)
 class Interview:
-    """A calendar event recognised as a job interview, with everything derived from it."""
+    """A calendar event recognised as a job interview, with everything derived from it.
+
+    ``recipient`` is the interviewer the outreach (and its follow-up) goes to, chosen by
+    ``recipient_rule``; ``recipient_detail`` says what in the invitation decided it.
+    """
 
     id: str
     account: str
@@ -243,11 +256,13 @@ class Interview:
     detection: Detection
     interviewers: tuple[Participant, ...]
     excluded: tuple[Exclusion, ...]
-    primary_contact: Participant | None
+    recipient: Participant | None
+    recipient_rule: RecipientRule | None
     company: str
     role: str
     skip_reason: SkipReason | None
     skip_detail: str = ""
+    recipient_detail: str = ""
 
     @property
     def start(self) -> datetime:
@@ -264,8 +279,8 @@ class Interview:
 class ActionRecord:
     """The persisted state of one action of one interview.
 
-    ``recipient`` is the address the action writes to: the primary contact for the
-    outreach and follow-up, one interviewer per thank-you.
+    ``recipient`` is the address the action writes to: "" for the outreach and follow-up
+    (they go to the interview's recipient), one interviewer per thank-you.
     """
 
     kind: ActionKind

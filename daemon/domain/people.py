@@ -28,17 +28,24 @@ PUBLIC_MAIL_DOMAINS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-# Applicant-tracking and scheduling tools that send invitations on an employer's behalf.
-SCHEDULING_TOOL_DOMAINS: frozenset[str] = frozenset(
+# Applicant-tracking tools that send interview invitations on an employer's behalf.
+HIRING_TOOL_DOMAINS: frozenset[str] = frozenset(
     {
         "greenhouse.io", "greenhouse-mail.io", "lever.co", "hire.lever.co", "ashbyhq.com",
-        "goodtime.io", "calendly.com", "workday.com", "myworkday.com", "smartrecruiters.com",
+        "goodtime.io", "workday.com", "myworkday.com", "smartrecruiters.com",
         "icims.com", "jobvite.com", "teamtailor.com", "teamtailor-mail.com", "personio.de",
         "personio.com", "workable.com", "recruitee.com", "bamboohr.com", "modernloop.io",
-        "gem.com", "paradox.ai", "hirevue.com", "cronofy.com", "doodle.com", "youcanbook.me",
-        "calendar-notification.google.com", "successfactors.com", "taleo.net", "jazzhr.com",
-        "breezy.hr", "pinpointhq.com", "rippling.com", "join.com", "softgarden.io",
-        "softgarden.de", "welcometothejungle.com", "hubspot.com", "zoom.us",
+        "gem.com", "paradox.ai", "hirevue.com", "successfactors.com", "taleo.net",
+        "jazzhr.com", "breezy.hr", "pinpointhq.com", "join.com", "softgarden.io",
+        "softgarden.de", "welcometothejungle.com",
+    }
+)  # fmt: skip
+
+# Every tool that sends invitations for someone: hiring tools and general booking tools.
+SCHEDULING_TOOL_DOMAINS: frozenset[str] = HIRING_TOOL_DOMAINS | frozenset(
+    {
+        "calendly.com", "cronofy.com", "doodle.com", "youcanbook.me", "rippling.com",
+        "calendar-notification.google.com", "hubspot.com", "zoom.us",
     }
 )  # fmt: skip
 
@@ -46,7 +53,8 @@ _RESOURCE_DOMAIN_HINTS = ("resource.calendar.google.com", "group.calendar.google
 
 _NO_REPLY = re.compile(
     r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|notifications?|notify|calendar|scheduling|"
-    r"scheduler|invites?|invitations?|mailer-daemon|postmaster|bounces?|automated|system)"
+    r"scheduler|invites?|invitations?|mailer-daemon|postmaster|bounces?|automated|system|"
+    r"no[-_.]?responder|ne[-_.]?pas[-_.]?r[eé]pondre|nicht[-_.]?antworten|keine[-_.]?antwort)"
     r"([-_.+].*)?$"
 )
 
@@ -54,7 +62,9 @@ _NO_REPLY = re.compile(
 _ROLE_MAILBOX = re.compile(
     r"^(careers?|jobs?|recruiting|recruitment|recruiters?|talent|talent[-_.]?acquisition|ta|"
     r"hr|people|peopleops|hiring|candidates?|apply|applications?|karriere|bewerbung(en)?|"
-    r"personal|emplois?|recrutement|rrhh|empleo|info|hello|contact|team|office|admin|support|"
+    r"personal|personalabteilung|stellen|emplois?|recrutement|candidatures?|rh|drh|"
+    r"rrhh|recursos[-_.]?humanos|reclutamiento|seleccion|talento|empleos?|trabajo|vacantes|"
+    r"info|hello|contact|team|office|admin|support|"
     r"interviews?|interviewing|coordinator|scheduling[-_.]?team)([-_.+].*)?$"
 )
 
@@ -68,9 +78,35 @@ def is_public_domain(domain: str) -> bool:
     return domain in PUBLIC_MAIL_DOMAINS
 
 
+def is_hiring_tool(address: str) -> bool:
+    """Whether ``address`` belongs to an applicant-tracking service."""
+    return _domain_matches(address.rpartition("@")[2], HIRING_TOOL_DOMAINS)
+
+
 def is_scheduling_tool(address: str) -> bool:
     """Whether ``address`` belongs to an applicant-tracking or scheduling service."""
     return _domain_matches(address.rpartition("@")[2], SCHEDULING_TOOL_DOMAINS)
+
+
+# What scheduling tools are called when they sign an invitation with their own name.
+TOOL_NAMES: frozenset[str] = frozenset(
+    {
+        "greenhouse", "lever", "ashby", "goodtime", "workday", "smartrecruiters", "icims",
+        "personio", "teamtailor", "jobvite", "workable", "recruitee", "bamboohr", "softgarden",
+        "successfactors", "taleo", "modernloop", "calendly", "doodle", "zoom", "cronofy",
+    }
+)  # fmt: skip
+
+
+def is_shared_sender(address: str) -> bool:
+    """Whether ``address`` sends for an organisation rather than for one person: a
+    scheduling tool, a no-reply address or a shared role mailbox."""
+    local = address.partition("@")[0]
+    return (
+        is_scheduling_tool(address)
+        or _NO_REPLY.match(local) is not None
+        or _ROLE_MAILBOX.match(local) is not None
+    )
 
 
 def organisation_domains(user: UserIdentity) -> frozenset[str]:
@@ -124,18 +160,6 @@ def split_participants(
         else:
             excluded.append(Exclusion(person.email, reason))
     return tuple(interviewers), (*excluded, *event.invalid_contacts)
-
-
-def primary_contact(
-    event: CalendarEvent, interviewers: tuple[Participant, ...]
-) -> Participant | None:
-    """The organizer when they are an interviewer, else the first required interviewer."""
-    if not interviewers:
-        return None
-    if event.organizer and any(p.email == event.organizer.email for p in interviewers):
-        return next(p for p in interviewers if p.email == event.organizer.email)
-    required = [p for p in interviewers if p.required]
-    return (required or list(interviewers))[0]
 
 
 def employer_domain(event: CalendarEvent, user: UserIdentity) -> str:

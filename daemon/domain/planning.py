@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from daemon.domain.language import AUTO, Language, choose_language
 from daemon.domain.model import (
     CANCELLING,
     THANKYOU_DESPITE,
@@ -82,7 +83,12 @@ class MailboxFacts:
 
 @dataclass(frozen=True)
 class PlanContext:
-    """The fixed inputs of planning: rules, the user's zone and how drafts are written."""
+    """The fixed inputs of planning: rules, the user's zone and how drafts are written.
+
+    ``language`` is the profile's setting ("auto" or a language code); ``account_languages``
+    holds the accounts that set their own; ``translated_highlights`` the highlights written
+    for one draft language.
+    """
 
     rules: Rules
     timezone: ZoneInfo
@@ -90,6 +96,19 @@ class PlanContext:
     user_name: str
     signature: str
     highlights: tuple[str, ...]
+    language: str = AUTO
+    account_languages: tuple[tuple[str, str], ...] = ()
+    translated_highlights: tuple[tuple[Language, tuple[str, ...]], ...] = ()
+
+    def language_of(self, interview: Interview) -> Language:
+        """The language of ``interview``'s drafts: its account's setting, else the profile's;
+        "auto" follows the invitation."""
+        setting = dict(self.account_languages).get(interview.account, self.language)
+        return choose_language(setting, interview.event.title, interview.event.description)
+
+    def highlights_in(self, language: Language) -> tuple[str, ...]:
+        """The highlights a draft in ``language`` mentions."""
+        return dict(self.translated_highlights).get(language, self.highlights)
 
 
 @dataclass(frozen=True)
@@ -471,7 +490,8 @@ class _Planner:
         subject = ""
         if reply_to is not None:
             subject = _reply_subject(self._outreach_subject())
-        context = self._render_context(record.kind, recipient, subject)
+        note_sent_at = reply_to.sent_at if reply_to is not None else None
+        context = self._render_context(record.kind, recipient, subject, note_sent_at)
         renderer = self.context.renderer
         try:
             return renderer.render(context) if checked else renderer.render_unchecked(context)
@@ -491,13 +511,18 @@ class _Planner:
         return self.context.renderer.render_unchecked(context).subject
 
     def _render_context(
-        self, kind: ActionKind, recipient: Participant, reply_subject: str = ""
+        self,
+        kind: ActionKind,
+        recipient: Participant,
+        reply_subject: str = "",
+        note_sent_at: datetime | None = None,
     ) -> RenderContext:
+        language = self.context.language_of(self.interview)
         return RenderContext(
             kind=kind, recipient=recipient, interview=self.interview,
             user_name=self.context.user_name, signature=self.context.signature,
-            highlights=self.context.highlights, timezone=self.context.timezone,
-            reply_subject=reply_subject,
+            highlights=self.context.highlights_in(language), timezone=self.context.timezone,
+            reply_subject=reply_subject, language=language, note_sent_at=note_sent_at,
         )  # fmt: skip
 
     def _recipient(self, record: ActionRecord) -> Participant | None:
@@ -505,7 +530,7 @@ class _Planner:
             return next(
                 (p for p in self.interview.interviewers if p.email == record.recipient), None
             )
-        return self.interview.primary_contact
+        return self.interview.recipient
 
     def _already_in_touch(self, in_touch: InTouch) -> bool:
         return in_touch.back_and_forth or in_touch.messages >= self.rules.already_in_touch_messages

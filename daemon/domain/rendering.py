@@ -1,20 +1,29 @@
 """Drafts rendered from Jinja2 templates, and the content rules every draft must meet.
 
 Templates are plain text: the first line is ``Subject: ...``, then a blank line, then the
-body. The defaults ship in ``daemon/domain/templates``; a user's own files of the same
-name (``outreach.txt.j2``, ``followup.txt.j2``, ``thankyou.txt.j2``) take precedence.
+body. The defaults ship in ``daemon/domain/templates``: the English ones at its top
+(``outreach.txt.j2``, ``followup.txt.j2``, ``thankyou.txt.j2``), the others in a folder per
+language (``de/``, ``fr/``, ``es/``). A user's templates folder has the same layout and its
+files take precedence: a file at its top replaces the English template, one in ``de/`` the
+German one. Besides the variables (``template_check.TEMPLATE_VARIABLES``), templates may
+use the filter ``french_de`` ("de Data Engineer", "d'Analyste"). The rendered text is tidied
+(no doubled spaces, no runs of empty lines), so an optional sentence that is absent leaves
+no trace.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jinja2
 
 from daemon.domain import rules
+from daemon.domain.dates import format_clock, format_day, format_when, weekday_name, zone_label
+from daemon.domain.language import Language, detect_language
 from daemon.domain.model import (
     ActionKind,
     Address,
@@ -22,40 +31,46 @@ from daemon.domain.model import (
     Interview,
     Participant,
 )
+from daemon.domain.panel import InterviewerDetails, interviewer_details
 from daemon.domain.people import display_name
-from daemon.domain.timing import format_when
+from daemon.domain.phrases import (
+    Question,
+    first_name,
+    french_de,
+    greeting,
+    interest_sentence,
+    position,
+    question_text,
+)
+from daemon.domain.vocabulary import VOCABULARIES, banned_topics, is_sign_off
 from daemon.errors import UserError
 
 TEMPLATE_NAMES = {kind: f"{kind.value}.txt.j2" for kind in ActionKind}
+"""The English templates' file names; other languages' sit in a folder named by the code."""
 
-# Never in any draft (SPEC section 2). Word boundaries keep "payment team" and "company" safe.
-_BANNED = re.compile(
-    r"\b(salary|salaries|compensation|pay|paid|payment|wages?|bonus(es)?|equity|stock options?|"
-    r"benefits?|perks?|vacation|holidays?|pto|remote allowance|pension|relocation package|"
-    r"married|children|kids|age|religion|pregnan\w*|health|visa status|"
-    r"hey|hiya|gonna|wanna|cheers|lol|btw|thx|awesome|super excited|cool)\b|!{2,}|:\)|;\)",
-    re.IGNORECASE,
+# A sentence ends at . ! or ? before a capital, a digit, a quote, or Spanish ¿ and ¡ — but
+# not at the ordinal dot of a German date ("Dienstag, 8. Dezember").
+_GERMAN_MONTHS = (
+    "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(“])|(?<=[.!?])$")
-_THANKS = re.compile(r"\b(thank(s| you)|grateful|appreciate[ds]?|appreciation)\b", re.IGNORECASE)
-_INTEREST = re.compile(
-    r"\b(interest(ed)?|excited|excitement|enthusias(m|tic)|keen|eager|look(ing)? forward|"
-    r"motivated|delighted)\b",
-    re.IGNORECASE,
+_SENTENCE_END = re.compile(
+    rf"(?<=[.!?])(?<!\d\.)\s+(?=[A-ZÀ-ÖØ-Þ0-9\"'(“„«¿¡])|"
+    rf"(?<=\d\.)\s+(?=[A-ZÀ-ÖØ-Þ0-9\"'(“„«¿¡])(?!(?:{_GERMAN_MONTHS})\b)|(?<=[.!?])$"
 )
-_NEXT_STEPS = re.compile(
-    r"\bnext (steps?|stages?|round)\b|\bwhat (comes|happens) next\b|\bhow the process\b",
-    re.IGNORECASE,
-)
-_TIMELINE = re.compile(
-    r"\b(timeline|time ?frame|timescales?|timing|how long|by when)\b|"
-    r"\bwhen\b.*\b(hear|decision|decide|expect)",
-    re.IGNORECASE,
-)
-_SIGN_OFFS = re.compile(
-    r"^(best regards|kind regards|regards|best|sincerely|thank you|many thanks|warm regards),?$",
-    re.IGNORECASE,
-)
+_DOUBLE_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
+_EXAMPLE_INTEREST = {
+    Language.EN: "I am interested in",
+    Language.DE: "Die Stelle interessiert mich",
+    Language.FR: "Ce poste m'intéresse",
+    Language.ES: "Me interesa el puesto",
+}
+
+
+def template_name(kind: ActionKind, language: Language = Language.EN) -> str:
+    """The file a draft of ``kind`` in ``language`` is rendered from: "outreach.txt.j2",
+    "de/outreach.txt.j2"."""
+    name = TEMPLATE_NAMES[kind]
+    return name if language is Language.EN else f"{language.value}/{name}"
 
 
 class TemplateProblem(UserError):
@@ -74,6 +89,8 @@ class RenderContext:
     highlights: tuple[str, ...]
     timezone: ZoneInfo
     reply_subject: str = ""
+    language: Language = Language.EN
+    note_sent_at: datetime | None = None  # a follow-up: when the outreach it follows was sent
 
 
 class Renderer:
@@ -90,20 +107,20 @@ class Renderer:
             autoescape=False,  # noqa: S701 - plain-text mail, never HTML
             keep_trailing_newline=False,
         )
+        self._env.filters["french_de"] = french_de
 
     def render(self, context: RenderContext) -> DraftContent:
         """The draft for ``context``. Raises ``TemplateProblem`` when it breaks a rule."""
         content = self.render_unchecked(context)
         problems = content_problems(context, content)
         if problems:
-            raise TemplateProblem(
-                [f"{TEMPLATE_NAMES[context.kind]}: {problem}" for problem in problems]
-            )
+            name = template_name(context.kind, context.language)
+            raise TemplateProblem([f"{name}: {problem}" for problem in problems])
         return content
 
     def render_unchecked(self, context: RenderContext) -> DraftContent:
         """The draft for ``context`` without checking the content rules."""
-        name = TEMPLATE_NAMES[context.kind]
+        name = template_name(context.kind, context.language)
         try:
             text = self._env.get_template(name).render(_variables(context))
         except jinja2.TemplateError as error:
@@ -114,38 +131,61 @@ class Renderer:
 def _variables(context: RenderContext) -> dict[str, object]:
     interview = context.interview
     event = interview.event
-    local_start = event.start.astimezone(context.timezone)
+    language = context.language
+    tz = context.timezone
+    name = display_name(context.recipient)
+    details = _details(context)
+    note_day = weekday_name(context.note_sent_at, tz, language) if context.note_sent_at else ""
     return {
-        "recipient_name": display_name(context.recipient),
+        "recipient_name": name,
+        "recipient_first_name": first_name(name),
         "recipient_email": context.recipient.email,
-        "when": format_when(event.start, context.timezone),
-        "when_date": f"{local_start:%A}, {local_start.day} {local_start:%B}",
+        "greeting": greeting(language, name),
+        "when": format_when(event.start, tz, language),
+        "when_date": format_day(event.start, tz, language),
         "role": interview.role,
+        "position": position(language, interview.role),
         "company": interview.company,
         "title": " ".join(event.title.split()),
         "user_name": context.user_name,
         "signature": context.signature,
         "highlights": list(context.highlights),
-        "interest": _interest_sentence(interview),
-        "question": _question(interview),
+        "interest": interest_sentence(language, interview.company),
+        "question": question_text(language, _question(interview)),
         "reply_subject": context.reply_subject,
+        "note_day": note_day,
+        "interviewer_title": details.title,
+        "interviewer_part": details.part,
+        "panel_index": _panel_index(context),
+        "panel_size": len(interview.interviewers),
+        "language": language.value,
     }
 
 
-def _interest_sentence(interview: Interview) -> str:
-    if interview.company:
-        return f"I am genuinely interested in this role and in the work {interview.company} does."
-    return "I am genuinely interested in this role and in the work your team does."
+def _details(context: RenderContext) -> InterviewerDetails:
+    """What the invitation says about the recipient, when it is in the draft's language
+    (a German job title has no place in an English sentence)."""
+    event = context.interview.event
+    if detect_language(event.title, event.description) is not context.language:
+        return InterviewerDetails()
+    return interviewer_details(context.interview, context.recipient)
 
 
-def _question(interview: Interview) -> str:
+def _panel_index(context: RenderContext) -> int:
+    """The recipient's place among the interviewers (0 for the first or only one): panel
+    members the invitation says nothing about still get thank-yous worded differently."""
+    emails = [person.email for person in context.interview.interviewers]
+    return emails.index(context.recipient.email) if context.recipient.email in emails else 0
+
+
+def _question(interview: Interview) -> Question | None:
     """One question the invitation does not already answer, or none."""
     event = interview.event
     if not event.conference_url and not event.location.strip():
-        return "Could you let me know whether we will meet by video, by phone or in person?"
+        return Question.HOW_WE_MEET
     if len(interview.interviewers) > 1:
-        return "Is there anything you would like me to prepare before we meet?"
-    return ""
+        return Question.WHAT_TO_PREPARE
+    return None
 
 
 # Invitation text reaches a draft through the template's variables; control characters
@@ -160,18 +200,24 @@ def _split_subject(name: str, text: str, recipient: Participant) -> DraftContent
     subject = " ".join(_CONTROLS.sub("", head.partition(":")[2]).split())
     if not subject:
         raise TemplateProblem(f"{name}: the subject line is empty")
-    body = re.sub(r"\n{3,}", "\n\n", _CONTROLS.sub("", body).strip()) + "\n"
     to = (Address(recipient.email, display_name(recipient)),)
-    return DraftContent(to=to, subject=subject, body=body)
+    return DraftContent(to=to, subject=subject, body=tidy(_CONTROLS.sub("", body)))
+
+
+def tidy(body: str) -> str:
+    """``body`` without doubled spaces, trailing blanks or runs of empty lines: what an
+    absent optional sentence or variable would otherwise leave behind."""
+    lines = [_DOUBLE_SPACES.sub(" ", line).rstrip() for line in body.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
 def message_sentences(body: str) -> list[str]:
     """The sentences between the greeting line and the sign-off."""
     lines = [line.strip() for line in body.strip().splitlines()]
-    if lines and lines[0].endswith(","):
+    if lines and lines[0].endswith((",", ":")):
         lines = lines[1:]
     for index, line in enumerate(lines):
-        if _SIGN_OFFS.match(line):
+        if is_sign_off(line):
             lines = lines[:index]
             break
     text = " ".join(line for line in lines if line)
@@ -179,8 +225,10 @@ def message_sentences(body: str) -> list[str]:
 
 
 def content_problems(context: RenderContext, content: DraftContent) -> list[str]:
-    """Every way ``content`` breaks SPEC section 2's content rules (empty when none)."""
+    """Every way ``content`` breaks SPEC section 2's content rules (empty when none), with
+    the words of the draft's language."""
     problems: list[str] = []
+    words = VOCABULARIES[context.language]
     sentences = message_sentences(content.body)
     questions = [s for s in sentences if s.endswith("?")]
     low, high = rules.FOLLOWUP_SENTENCES if context.kind is ActionKind.FOLLOWUP else rules.SENTENCES
@@ -190,17 +238,18 @@ def content_problems(context: RenderContext, content: DraftContent) -> list[str]
         problems.append(
             f"asks {len(questions)} questions; at most {rules.MAX_QUESTIONS} are allowed"
         )
-    banned = sorted({m.group(0).lower() for m in _BANNED.finditer(_own_words(context, content))})
+    banned = banned_topics(_own_words(context, content), context.language)
     if banned:
         problems.append(f"mentions what a draft must never mention: {', '.join(banned)}")
     body = _own_words(context, replace(content, subject=""))
     if context.kind is ActionKind.OUTREACH:
         problems.extend(_outreach_problems(context, content.body))
     if context.kind in {ActionKind.OUTREACH, ActionKind.THANKYOU}:
-        if not _THANKS.search(body):
+        if not words.thanks.search(body):
             problems.append("does not thank the reader")
-        if not _INTEREST.search(body):
-            problems.append('does not express interest in the role (e.g. "I am interested in")')
+        if not words.interest.search(body):
+            example = _EXAMPLE_INTEREST[context.language]
+            problems.append(f'does not express interest in the role (e.g. "{example}")')
     if context.kind is ActionKind.THANKYOU:
         problems.extend(_thankyou_problems(context, content.body, questions))
     return problems
@@ -208,22 +257,28 @@ def content_problems(context: RenderContext, content: DraftContent) -> list[str]
 
 def _own_words(context: RenderContext, content: DraftContent) -> str:
     """The draft's text without names and facts it did not choose: the company, role and
-    title from the invitation ("Babylon Health" is fine), the recipient's name and the
-    profile's highlights ("built a payment platform" is the user's own fact, not pay talk).
+    title from the invitation ("Babylon Health" is fine), the recipient's name, what the
+    invitation says about them ("Head of Compensation") and the profile's highlights
+    ("built a payment platform" is the user's own fact, not pay talk).
     """
     text = f"{content.subject}\n{content.body}"
     interview = context.interview
+    name = display_name(context.recipient)
+    details = _details(context)
     names = (
         interview.company,
         interview.role,
         interview.event.title,
-        display_name(context.recipient),
+        name,
+        first_name(name),
+        details.title,
+        details.part,
         *context.highlights,
     )
-    for name in sorted(names, key=len, reverse=True):
-        if name.strip():
+    for phrase in sorted(names, key=len, reverse=True):
+        if phrase.strip():
             # Whole words only: removing the name "Hank" must not turn "Thank you" into "T you".
-            text = re.sub(rf"(?<!\w){_loose(name)}(?!\w)", " ", text, flags=re.IGNORECASE)
+            text = re.sub(rf"(?<!\w){_loose(phrase)}(?!\w)", " ", text, flags=re.IGNORECASE)
     return text
 
 
@@ -234,26 +289,35 @@ def _loose(phrase: str) -> str:
 
 def _thankyou_problems(context: RenderContext, body: str, questions: list[str]) -> list[str]:
     problems: list[str] = []
+    words = VOCABULARIES[context.language]
     if context.highlights and not any(
         re.search(_loose(h), body, re.IGNORECASE) for h in context.highlights if h.strip()
     ):
         listed = ", ".join(f'"{h}"' for h in context.highlights)
         problems.append(f"does not mention a qualification from your profile highlights ({listed})")
-    if not any(_NEXT_STEPS.search(q) for q in questions):
+    if not any(words.next_steps.search(q) for q in questions):
         problems.append("does not ask about the next steps (as a question ending in ?)")
-    if not any(_TIMELINE.search(q) for q in questions):
+    if not any(words.timeline.search(q) for q in questions):
         problems.append("does not ask about the timeline (as a question ending in ?)")
     return problems
 
 
 def _outreach_problems(context: RenderContext, body: str) -> list[str]:
     problems: list[str] = []
-    local = context.interview.start.astimezone(context.timezone)
+    start = context.interview.start
+    tz = context.timezone
+    local = start.astimezone(tz)
     flat = " ".join(body.split())
-    if f"{local:%H:%M}" not in flat or str(local.day) not in flat:
+    clocks = {f"{local:%H:%M}", " ".join(format_clock(start, tz, context.language).split())}
+    if not any(clock in flat for clock in clocks) or str(local.day) not in flat:
         problems.append(f"does not state the date and time ({local:%d %B %H:%M})")
     zone = local.tzname() or ""
-    if zone not in flat and context.timezone.key.replace("_", " ") not in flat:
+    names = {
+        zone,
+        tz.key.replace("_", " "),
+        " ".join(zone_label(start, tz, context.language).split()),
+    }
+    if not any(name and name in flat for name in names):
         problems.append(f"does not name the time zone ({zone})")
     interview = context.interview
     for label, value in (("role", interview.role), ("company", interview.company)):

@@ -21,13 +21,18 @@ from daemon.domain.model import (
     Interview,
     Participant,
     ParticipantKind,
+    RecipientRule,
     Response,
     Signal,
     SkipReason,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Written into every snapshot; bump it when the layout changes incompatibly."""
+
+_READABLE_VERSIONS = frozenset({1, FORMAT_VERSION})
+# Version 1 had ``primary_contact`` (the organizer when an interviewer, else the first
+# required one) where version 2 has ``recipient`` and the rule that chose it.
 
 JsonObject = dict[str, Any]
 
@@ -50,11 +55,13 @@ def interview_to_json(interview: Interview) -> str:
         },
         "interviewers": [_participant_out(p) for p in interview.interviewers],
         "excluded": [_exclusion_out(x) for x in interview.excluded],
-        "primary_contact": (
-            None
-            if interview.primary_contact is None
-            else _participant_out(interview.primary_contact)
+        "recipient": (
+            None if interview.recipient is None else _participant_out(interview.recipient)
         ),
+        "recipient_rule": (
+            None if interview.recipient_rule is None else interview.recipient_rule.value
+        ),
+        "recipient_detail": interview.recipient_detail,
         "company": interview.company,
         "role": interview.role,
         "skip_reason": None if interview.skip_reason is None else interview.skip_reason.value,
@@ -75,15 +82,16 @@ def interview_from_json(text: str) -> Interview:
         if not isinstance(data, dict):
             raise TypeError("not a JSON object")
         version = data.get("format")
-        if version != FORMAT_VERSION:
+        if version not in _READABLE_VERSIONS:
             raise ValueError(f"unknown snapshot format {version!r}")
         detection = data["detection"]
-        primary = data["primary_contact"]
+        event = _event_in(data["event"])
+        recipient, rule = _recipient_in(data, event)
         skip = data["skip_reason"]
         return Interview(
             id=str(data["id"]),
             account=str(data["account"]),
-            event=_event_in(data["event"]),
+            event=event,
             detection=Detection(
                 is_interview=bool(detection["is_interview"]),
                 score=int(detection["score"]),
@@ -95,14 +103,37 @@ def interview_from_json(text: str) -> Interview:
             ),
             interviewers=tuple(_participant_in(p) for p in data["interviewers"]),
             excluded=tuple(_exclusion_in(x) for x in data["excluded"]),
-            primary_contact=None if primary is None else _participant_in(primary),
+            recipient=recipient,
+            recipient_rule=rule,
             company=str(data["company"]),
             role=str(data["role"]),
             skip_reason=None if skip is None else SkipReason(skip),
             skip_detail=str(data.get("skip_detail", "")),
+            recipient_detail=str(data.get("recipient_detail", "")),
         )
     except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
         raise ValueError(f"malformed interview snapshot: {exc!r}") from exc
+
+
+def _recipient_in(
+    data: JsonObject, event: CalendarEvent
+) -> tuple[Participant | None, RecipientRule | None]:
+    """The recipient and its rule; from a version 1 snapshot, its primary contact and the
+    old rule that chose it (the organizer when it was them, else the first required)."""
+    if "recipient" in data:
+        person, rule = data["recipient"], data.get("recipient_rule")
+        return (
+            None if person is None else _participant_in(person),
+            None if rule is None else RecipientRule(rule),
+        )
+    legacy = data["primary_contact"]
+    if legacy is None:
+        return None, None
+    person = _participant_in(legacy)
+    organizer = event.organizer
+    if organizer is not None and organizer.email == person.email:
+        return person, RecipientRule.ORGANIZER
+    return person, RecipientRule.FIRST_REQUIRED
 
 
 def datetime_to_json(value: datetime) -> JsonObject:

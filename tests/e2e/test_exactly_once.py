@@ -94,7 +94,7 @@ def test_a_lost_database_keeps_the_users_edit_of_a_found_draft(world: World) -> 
     interview(world)
     world.run("once", at=WINDOW_OPENS)
     (path,) = world.draft_paths()
-    path.write_text(path.read_text().replace("Dear Jane Doe", "Hello Jane"))
+    path.write_text(path.read_text().replace("Hi Jane,", "Hello Jane,"))
     lose_the_database(world)
     interview(world, status="CANCELLED")
     world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
@@ -109,7 +109,7 @@ def test_an_edited_copy_with_the_same_message_id_is_never_deleted(world: World) 
     (path,) = world.draft_paths()
     # A mail client saves the edit as a new file and keeps the original, same Message-ID.
     copy = path.parent / "1796547600.M1P1.client:2,DS"
-    copy.write_text(path.read_text().replace("Dear Jane Doe", "Hello Jane"))
+    copy.write_text(path.read_text().replace("Hi Jane,", "Hello Jane,"))
     interview(world, status="CANCELLED")
     result = world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
     assert result.code == 0, result.err
@@ -226,7 +226,7 @@ def test_an_interview_removed_and_added_back_keeps_the_users_edited_draft(world:
     interview(world)
     world.run("once", at=WINDOW_OPENS)
     (path,) = world.draft_paths()
-    path.write_text(path.read_text().replace("Dear Jane Doe", "Hello Jane"))
+    path.write_text(path.read_text().replace("Hi Jane,", "Hello Jane,"))
     saved = (world.calendar / "acme-1.ics").read_bytes()
     world.remove_event("acme-1")
     world.run("once", at=WINDOW_OPENS + timedelta(hours=1))

@@ -31,6 +31,7 @@ from daemon.domain.model import (
     Participant,
     ParticipantKind,
     Reason,
+    RecipientRule,
     Response,
     Signal,
     SkipReason,
@@ -87,7 +88,8 @@ def make_interview(
         detection=Detection(True, 7, (Signal("title", 5, "'Interview'"), Signal("domain", 2, "x"))),
         interviewers=(organizer, attendees[1]),
         excluded=(Exclusion("room-4@employer.example", "resource"),),
-        primary_contact=organizer,
+        recipient=organizer,
+        recipient_rule=RecipientRule.ORGANIZER,
         company="Employer",
         role="Backend Engineer",
         skip_reason=skip,
@@ -584,7 +586,9 @@ interviews = st.builds(
     ),
     interviewers=st.lists(participants, max_size=3).map(tuple),
     excluded=st.lists(st.builds(Exclusion, texts, texts), max_size=3).map(tuple),
-    primary_contact=st.none() | participants,
+    recipient=st.none() | participants,
+    recipient_rule=st.none() | st.sampled_from(RecipientRule),
+    recipient_detail=texts,
     company=texts,
     role=texts,
     skip_reason=st.none() | st.sampled_from(SkipReason),
@@ -631,6 +635,36 @@ def test_codec_keeps_zone_key_and_rejects_garbage() -> None:
     for garbage in ("", "[]", '{"format": 99}', '{"format": 1}'):
         with pytest.raises(ValueError, match="snapshot"):
             interview_from_json(garbage)
+
+
+def _version_1(snapshot: str) -> dict[str, object]:
+    """``snapshot`` as the program wrote it before the recipient rule (format 1)."""
+    data = json.loads(snapshot)
+    data["format"] = 1
+    data["primary_contact"] = data.pop("recipient")
+    del data["recipient_rule"], data["recipient_detail"]
+    return dict(data)
+
+
+def test_codec_reads_snapshots_written_before_the_recipient_rule() -> None:
+    iv = make_interview()
+    assert iv.event.organizer is not None
+    old = _version_1(interview_to_json(iv))
+    back = interview_from_json(json.dumps(old))
+    # The old primary contact was the organizer: the rule that chose it is known.
+    assert back.recipient == iv.event.organizer
+    assert back.recipient_rule is RecipientRule.ORGANIZER
+    assert back.recipient_detail == ""
+    assert dataclasses.replace(back, recipient_rule=iv.recipient_rule) == iv
+
+    other = iv.interviewers[1]
+    old["primary_contact"] = old["interviewers"][1]  # type: ignore[index]
+    back = interview_from_json(json.dumps(old))
+    assert (back.recipient, back.recipient_rule) == (other, RecipientRule.FIRST_REQUIRED)
+
+    old["primary_contact"] = None
+    back = interview_from_json(json.dumps(old))
+    assert (back.recipient, back.recipient_rule) == (None, None)
 
 
 def test_unreadable_snapshot_gives_storage_error(tmp_path: Path, sqlite_store: Store) -> None:
