@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -298,54 +298,18 @@ def cmd_once(config: Config, clock: Clock) -> int:
             )
         finally:
             opened.close()
-    print_pass_report(report)
-    log_pass_report(report)
+    show_pass_report(report)
     return EXIT_FAILED if report.failed or report.blocked else EXIT_OK
 
 
-def print_pass_report(report: PassReport) -> None:
-    """One line per account saying what the pass did; problems go to stderr."""
-    for problem, line in pass_report_lines(report):
+def show_pass_report(report: PassReport) -> None:
+    """One line per account saying what the pass did (problems to stderr), and the same
+    lines as log records: each pass at INFO, problems as warnings (seen with ``-v``)."""
+    from daemon.service import report_lines  # noqa: PLC0415
+
+    for problem, line in report_lines(report):
         print(line, file=sys.stderr if problem else sys.stdout)
-
-
-def log_pass_report(report: PassReport) -> None:
-    """The same lines as log records: each pass at INFO, problems as warnings (``-v``)."""
-    for problem, line in pass_report_lines(report):
         log.log(logging.WARNING if problem else logging.INFO, "%s", line)
-
-
-def pass_report_lines(report: PassReport) -> Iterator[tuple[bool, str]]:
-    """What the pass did, per account: (whether the line is a problem, the line)."""
-    for account in report.accounts:
-        name = account.name
-        if account.error:
-            yield True, f"{name}: failed: {scrub(account.error)}"
-            continue
-        if account.passed_over:
-            yield (
-                False,
-                f"{name}: passed over: another interview-outreach process is working "
-                f"on it ({account.passed_over})",
-            )
-            continue
-        tally = account.tally
-        drafts = f"{tally.created} created, {tally.updated} updated, {tally.deleted} removed"
-        yield (
-            False,
-            f"{name}: {account.events} events, {account.interviews} interviews "
-            f"tracked; drafts: {drafts}",
-        )
-        for problem in account.problems:
-            yield True, f"{name}: skipped: {scrub(problem)}"
-        for line in account.blocked:
-            yield True, f"{name}: {scrub(line)}"
-        if account.capped:
-            yield (
-                True,
-                f"{name}: {tally.created} new drafts made, the most for one pass "
-                f"(max_new_drafts_per_pass); {account.capped} more wait for the next pass",
-            )
 
 
 def cmd_status(config: Config, *, as_json: bool) -> int:

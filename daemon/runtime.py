@@ -58,7 +58,7 @@ from daemon.ports import (
 )
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
-from daemon.service import Account, PassReport, plan_context, run_pass
+from daemon.service import Account, PassReport, plan_context, report_lines, run_pass
 from daemon.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -692,30 +692,11 @@ def _keep(config: Config, store: Store) -> _Kept:
 
 
 def _log_report(report: PassReport) -> None:
-    for account in report.accounts:
-        if account.error:
-            log.warning("account %s: pass failed: %s", account.name, account.error)
-            continue
-        if account.passed_over or account.fresh:
-            continue  # logged by the pass
-        tally = account.tally
-        log.info(
-            "account %s: %d events, %d interviews tracked; drafts: %d created, %d updated, "
-            "%d removed", account.name, account.events, account.interviews, tally.created,
-            tally.updated, tally.deleted,
-        )  # fmt: skip
-        for problem in account.problems:
-            log.warning("account %s: skipped: %s", account.name, problem)
-        for line in account.blocked:
-            log.warning("account %s: %s", account.name, line)
-        if account.capped:
-            log.warning(
-                "account %s: %d new drafts made, the most for one pass "
-                "(max_new_drafts_per_pass); %d more wait for the next pass",
-                account.name,
-                tally.created,
-                account.capped,
-            )
+    """The pass's lines in the log, as `once` prints them; accounts passed over or passed
+    moments ago were logged by the pass itself."""
+    passed = PassReport([a for a in report.accounts if not (a.passed_over or a.fresh)])
+    for problem, line in report_lines(passed):
+        log.log(logging.WARNING if problem else logging.INFO, "account %s", line)
 
 
 @contextlib.contextmanager

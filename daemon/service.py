@@ -138,6 +138,39 @@ class PassReport:
         return any(a.blocked or a.capped for a in self.accounts)
 
 
+def report_lines(report: PassReport) -> Iterator[tuple[bool, str]]:
+    """What the pass did, per account: (whether the line is a problem, the line)."""
+    for account in report.accounts:
+        name = account.name
+        if account.error:
+            yield True, f"{name}: failed: {scrub(account.error)}"
+            continue
+        if account.passed_over:
+            yield (
+                False,
+                f"{name}: passed over: another interview-outreach process is working "
+                f"on it ({account.passed_over})",
+            )
+            continue
+        tally = account.tally
+        drafts = f"{tally.created} created, {tally.updated} updated, {tally.deleted} removed"
+        yield (
+            False,
+            f"{name}: {account.events} events, {account.interviews} interviews "
+            f"tracked; drafts: {drafts}",
+        )
+        for problem in account.problems:
+            yield True, f"{name}: skipped: {scrub(problem)}"
+        for line in account.blocked:
+            yield True, f"{name}: {scrub(line)}"
+        if account.capped:
+            yield (
+                True,
+                f"{name}: {tally.created} new drafts made, the most for one pass "
+                f"(max_new_drafts_per_pass); {account.capped} more wait for the next pass",
+            )
+
+
 def user_identity(config: Config, extra_addresses: Sequence[str] = ()) -> UserIdentity:
     """The user as the core sees them: name, every configured address, time zone."""
     addresses = {a.address for a in config.accounts if isinstance(a, LocalAccount)}
