@@ -23,6 +23,7 @@ The ``now`` given to ``run_pass`` always comes from the injected clock; only the
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import select
@@ -33,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -44,17 +45,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from daemon.accounts import open_accounts
 from daemon.config import Config
-from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
 from daemon.domain.planning import PlanContext
 from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
 from daemon.notify import DesktopNotifier, Notifier
 from daemon.ports import (
-    CalendarChanges,
     CalendarSource,
-    DraftCheck,
-    DraftRemoval,
     Mailbox,
-    MailChanges,
 )
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
@@ -122,84 +118,35 @@ class _Stop:
             )
 
 
-class _GuardedCalendar:
-    """A calendar whose next call fails once the daemon is stopping."""
+class _Guarded:
+    """A calendar or mailbox whose every method fails once the daemon is stopping, but the
+    ones named in ``unguarded``: a method the ports gain later is guarded too."""
 
-    def __init__(self, inner: CalendarSource, stop: _Stop) -> None:
-        self._inner, self._stop = inner, stop
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def changes(
-        self, cursor: str | None, window_start: datetime, window_end: datetime
-    ) -> CalendarChanges:
-        self._stop.check()
-        return self._inner.changes(cursor, window_start, window_end)
-
-
-class _GuardedMailbox:
-    """A mailbox whose next call (but ``address``) fails once the daemon is stopping."""
-
-    def __init__(self, inner: Mailbox, stop: _Stop) -> None:
-        self._inner, self._stop = inner, stop
+    def __init__(self, inner: object, stop: _Stop, unguarded: frozenset[str] = frozenset()) -> None:
+        self._inner, self._stop, self._unguarded = inner, stop, unguarded
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)  # anything the port gains later: passed through
+        found = getattr(self._inner, name)
+        if name in self._unguarded or not callable(found):
+            return found
+        stop = self._stop
 
-    def address(self) -> str:
-        return self._inner.address()  # needed to record the interrupted pass itself
+        @functools.wraps(found)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            stop.check()
+            return found(*args, **kwargs)
 
-    def changes(self, cursor: str | None) -> MailChanges:
-        self._stop.check()
-        return self._inner.changes(cursor)
-
-    def create_draft(self, draft: DraftMessage) -> DraftRef:
-        self._stop.check()
-        return self._inner.create_draft(draft)
-
-    def check_draft(self, ref: DraftRef, fingerprint: str) -> DraftCheck:
-        self._stop.check()
-        return self._inner.check_draft(ref, fingerprint)
-
-    def update_draft(self, ref: DraftRef, draft: DraftMessage, fingerprint: str) -> DraftRef:
-        self._stop.check()
-        return self._inner.update_draft(ref, draft, fingerprint)
-
-    def delete_draft(self, ref: DraftRef, fingerprint: str) -> DraftRemoval:
-        self._stop.check()
-        return self._inner.delete_draft(ref, fingerprint)
-
-    def read_draft(self, ref: DraftRef) -> DraftContent | None:
-        self._stop.check()
-        return self._inner.read_draft(ref)
-
-    def find_draft(self, message_id: str) -> DraftRef | None:
-        self._stop.check()
-        return self._inner.find_draft(message_id)
-
-    def find_sent(self, ref: DraftRef) -> MailMessage | None:
-        self._stop.check()
-        return self._inner.find_sent(ref)
-
-    def messages_with(self, address: str, since: datetime) -> list[MailMessage]:
-        self._stop.check()
-        return self._inner.messages_with(address, since)
-
-    def thread_messages(
-        self, message_id: str, thread_id: str | None, since: datetime
-    ) -> list[MailMessage]:
-        self._stop.check()
-        return self._inner.thread_messages(message_id, thread_id, since)
+        return checked
 
 
 def guarded(account: Account, stopping: threading.Event) -> Account:
-    """``account`` with calendar and mailbox calls refused once ``stopping`` is set."""
+    """``account`` with calendar and mailbox calls refused once ``stopping`` is set; the
+    mailbox's address is still given (the interrupted pass is recorded with it)."""
     stop = _Stop(stopping, account.name)
     return replace(
         account,
-        calendar=_GuardedCalendar(account.calendar, stop),
-        mailbox=_GuardedMailbox(account.mailbox, stop),
+        calendar=cast(CalendarSource, _Guarded(account.calendar, stop)),
+        mailbox=cast(Mailbox, _Guarded(account.mailbox, stop, frozenset({"address"}))),
     )
 
 

@@ -339,6 +339,28 @@ def test_a_stopping_daemon_refuses_the_next_provider_call_but_not_the_address(
     assert not (world.maildir / ".Drafts").exists()
 
 
+def test_the_stop_guard_covers_every_method_a_provider_has_not_only_the_known_ones() -> None:
+    class Mailbox:
+        calls = 0
+
+        def address(self) -> str:
+            return "ada@example.org"
+
+        def a_method_added_later(self) -> str:
+            Mailbox.calls += 1
+            return "done"
+
+    stopping = threading.Event()
+    inner: Any = Mailbox()
+    account = guarded(Account("home", "local", inner, inner), stopping)
+    later: Any = account.mailbox
+    assert later.a_method_added_later() == "done"
+    stopping.set()
+    with pytest.raises(PassInterrupted):
+        later.a_method_added_later()
+    assert Mailbox.calls == 1 and account.mailbox.address() == "ada@example.org"
+
+
 def test_a_stuck_pass_stops_the_watchdog_so_systemd_restarts_the_service(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
