@@ -11,9 +11,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from daemon.config import (
 )
 from daemon.errors import ConfigError, OutreachError, UserError
 from daemon.logging_setup import setup_logging
+from daemon.ports import Clock, system_clock
 from daemon.scrub import scrub
 
 if TYPE_CHECKING:
@@ -37,15 +37,9 @@ if TYPE_CHECKING:
 # `status`, `explain` and `accounts` never load the provider client libraries, Alembic,
 # the scheduler or the templates. tests/unit/test_startup_imports.py keeps it so.
 
-Clock = Callable[[], datetime]
-
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
-
-
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 # What each command does: (one line for `--help`, the sentences of `COMMAND --help`).
@@ -217,7 +211,7 @@ def _log_level(command: str, verbosity: int) -> int:
     return logging.INFO if verbosity or command == "run" else logging.ERROR
 
 
-def main(argv: Sequence[str] | None = None, clock: Clock = _system_clock) -> int:
+def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
     """Run the CLI; returns the exit code. ``clock`` is injected by tests."""
     args = _parser().parse_args(argv)
     verbosity = args.verbose + getattr(args, "verbose_after", 0)

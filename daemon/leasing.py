@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from daemon.ports import Clock
 from daemon.store.records import Claimant, Lease, LeaseHeld
 from daemon.store.repository import Store
 
@@ -22,8 +22,6 @@ LEASE_TTL = timedelta(minutes=5)
 """How long a lease lasts unless renewed; a dead holder on another host is waited out."""
 
 HEARTBEAT_EVERY = LEASE_TTL / 3
-
-Clock = Callable[[], datetime]
 
 
 def this_process() -> Claimant:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -17,6 +17,11 @@ from daemon.domain.model import CalendarEvent, DraftContent, DraftMessage, Draft
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware. Injected everywhere; nothing reads the wall clock."""
+
+
+def system_clock() -> datetime:
+    """The machine's time, timezone-aware: the ``Clock`` the program runs with."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,7 @@ from daemon.config import Config
 from daemon.domain.planning import PlanContext
 from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
 from daemon.notify import DesktopNotifier, Notifier
-from daemon.ports import (
-    CalendarSource,
-    Mailbox,
-)
+from daemon.ports import CalendarSource, Clock, Mailbox, system_clock
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
 from daemon.service import Account, PassReport, plan_context, report_lines, run_pass
@@ -59,7 +56,6 @@ from daemon.store.repository import Store
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 ConfigLoader = Callable[[], Config]
 
 STOP_GRACE_SECONDS = 8.0
@@ -75,11 +71,6 @@ MAX_JITTER_SECONDS = 30.0
 IDLE_TICK_SECONDS = 60.0
 DUE_JOB_ID = "due"
 POLL_JOB_PREFIX = "poll:"
-
-
-def system_clock() -> datetime:
-    """The machine's time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 @dataclass
