@@ -47,6 +47,7 @@ from daemon.accounts import open_accounts
 from daemon.config import Config
 from daemon.domain.planning import PlanContext
 from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
+from daemon.leasing import process_alive, this_process
 from daemon.notify import DesktopNotifier, Notifier
 from daemon.ports import CalendarSource, Clock, Mailbox, system_clock
 from daemon.sdnotify import SystemdNotifier
@@ -414,10 +415,14 @@ class Daemon:
                 if not names:
                     return None  # the account was removed by a reload
             now = self._clock()
+            claimant = this_process()
             if (
                 fresh_within is not None
                 and names
-                and all(store.passed_or_held(name, now - fresh_within, now) for name in names)
+                and all(
+                    store.passed_or_held(name, now - fresh_within, now, claimant, process_alive)
+                    for name in names
+                )
             ):
                 return None
             self._running_since = time.monotonic()

@@ -348,21 +348,23 @@ class Store:
             rows = connection.execute(select(accounts.c.name, accounts.c.address))
             return {name: address for name, address in rows if address}
 
-    def passed_or_held(self, name: str, since: datetime, now: datetime) -> bool:
-        """Whether a pass of account ``name`` began after ``since``, or a process holds its
-        lease at ``now`` (it is being passed): one short read, for a scheduled round to
-        leave the account to whoever has it."""
+    def passed_or_held(
+        self, name: str, since: datetime, now: datetime, claimant: Claimant, alive: ProcessAlive
+    ) -> bool:
+        """Whether a pass of account ``name`` began after ``since``, or another process holds
+        its lease at ``now`` (it is being passed): one short read, for a scheduled round to
+        leave the account to whoever has it. A lease :meth:`acquire_lease` would take from
+        its holder (expired, or left by a dead process on this host) does not count."""
         _aware(since, "since")
         _aware(now, "now")
         last_pass = select(accounts.c.last_pass_at).where(accounts.c.name == name)
-        held_until = select(leases.c.expires_at).where(leases.c.account == name)
-        query = select(last_pass.scalar_subquery(), held_until.scalar_subquery())
+        lease = select(leases.c.holder_id, leases.c.host, leases.c.pid, leases.c.expires_at)
         with self._connection(write=False) as connection:
-            row = connection.execute(query).one()
-        last_pass_at, expires_at = row
-        return (last_pass_at is not None and last_pass_at > since) or (
-            expires_at is not None and expires_at > now
-        )
+            last_pass_at = connection.scalar(last_pass)
+            holder = connection.execute(lease.where(leases.c.account == name)).one_or_none()
+        if last_pass_at is not None and last_pass_at > since:
+            return True
+        return holder is not None and not _lease_is_free(holder, claimant, now, alive)
 
     def account_state(self, name: str) -> AccountState | None:
         """The stored state of account ``name``, or ``None`` before its first pass."""
@@ -429,12 +431,7 @@ class Store:
                     return Lease(account, claimant, now, expires)
                 # Its holder may give it back (delete the row) before we lock it: try again.
                 row = connection.execute(locked).one_or_none()
-            free = (
-                row.holder_id == claimant.holder_id
-                or row.expires_at <= now
-                or (row.host == claimant.host and row.pid != claimant.pid and not alive(row.pid))
-            )
-            if not free:
+            if not _lease_is_free(row, claimant, now, alive):
                 return LeaseHeld(account, row.host, row.pid, row.acquired_at, row.expires_at)
             connection.execute(update(leases).where(leases.c.account == account).values(ours))
             return Lease(account, claimant, now, expires)
@@ -531,6 +528,16 @@ class Store:
         """The index of ``account``'s Maildir headers kept in this database (a
         ``daemon.ports.MessageIndex``); each of its calls is one transaction."""
         return StoreMessageIndex(self._connection, account)
+
+
+def _lease_is_free(holder: Any, claimant: Claimant, now: datetime, alive: ProcessAlive) -> bool:
+    """Whether ``claimant`` may take a lease held as ``holder`` says (a ``leases`` row): it
+    is its own, it expired, or its holder was a process on this host that no longer runs."""
+    return bool(
+        holder.holder_id == claimant.holder_id
+        or holder.expires_at <= now
+        or (holder.host == claimant.host and holder.pid != claimant.pid and not alive(holder.pid))
+    )
 
 
 def _interview_values(interview: Interview, now: datetime) -> dict[str, Any]:

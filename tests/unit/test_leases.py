@@ -157,15 +157,26 @@ def test_an_interview_in_two_accounts_is_claimed_once(store: Store) -> None:
 def test_a_scheduled_round_sees_an_account_passed_lately_or_being_passed(store: Store) -> None:
     """What lets several `run` processes divide a round: one short read per account."""
     half_round = timedelta(minutes=2, seconds=30)
-    assert not store.passed_or_held("home", T0 - half_round, T0)  # never passed, not held
+
+    def fresh(now: datetime, holder_alive: bool = True) -> bool:
+        check = alive if holder_alive else dead
+        return store.passed_or_held("home", now - half_round, now, HERE, check)
+
+    assert not fresh(T0)  # never passed, not held
     lease = store.acquire_lease("home", OTHER_HOST, T0, TTL, alive)
     assert isinstance(lease, Lease)
-    assert store.passed_or_held("home", T0 - half_round, T0)  # being passed elsewhere
-    assert not store.passed_or_held("home", T0 - half_round, T0 + TTL)  # its lease expired
+    assert fresh(T0)  # being passed on another host
+    assert fresh(T0, holder_alive=False)  # another host's pids mean nothing here
+    assert not fresh(T0 + TTL)  # its lease expired
     store.release_lease(lease)
-    assert not store.passed_or_held("home", T0 - half_round, T0)
+    assert not fresh(T0)
+    local = store.acquire_lease("home", SAME_HOST, T0, TTL, alive)
+    assert isinstance(local, Lease)
+    assert fresh(T0)  # another process of this host is passing it
+    assert not fresh(T0, holder_alive=False)  # it died: the round takes the account over
+    store.release_lease(local)
     store.save_account_state(
         AccountState(name="home", provider="local", address="a@b.example", last_pass_at=T0)
     )
-    assert store.passed_or_held("home", T0 + timedelta(minutes=1) - half_round, T0)
-    assert not store.passed_or_held("home", T0 + timedelta(minutes=3) - half_round, T0)
+    assert fresh(T0 + timedelta(minutes=1))
+    assert not fresh(T0 + timedelta(minutes=3))
