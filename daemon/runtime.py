@@ -415,18 +415,14 @@ class Daemon:
                 if not names:
                     return None  # the account was removed by a reload
             now = self._clock()
-            claimant = this_process()
-            if (
-                fresh_within is not None
-                and names
-                and all(
-                    store.passed_or_held(name, now - fresh_within, now, claimant, process_alive)
-                    for name in names
-                )
-            ):
-                return None
             self._running_since = time.monotonic()
             try:
+                if (
+                    fresh_within is not None
+                    and names
+                    and _all_fresh(store, names, now, fresh_within)
+                ):
+                    return None
                 outcome = self.pass_once(config, store, names, now, fresh_within)
             except (OutreachError, OSError) as error:
                 log.error("pass failed: %s", error)
@@ -628,6 +624,15 @@ class Daemon:
 def jitter_seconds(poll: float) -> float:
     """Random delay added to each interval: a tenth of it, at most 30 s."""
     return min(MAX_JITTER_SECONDS, poll / 10)
+
+
+def _all_fresh(store: Store, names: Sequence[str], now: datetime, within: timedelta) -> bool:
+    """Whether every account of ``names`` was passed less than ``within`` before ``now``, or
+    is being passed by another live process (the pass checks again under the lease)."""
+    claimant = this_process()
+    return all(
+        store.passed_or_held(name, now - within, now, claimant, process_alive) for name in names
+    )
 
 
 def _keep(config: Config, store: Store) -> _Kept:

@@ -25,7 +25,7 @@ import pytest
 import daemon.runtime as daemon_runtime
 from daemon.config import Config, load_config
 from daemon.domain.model import ActionKind, ActionState, UserIdentity
-from daemon.errors import ConfigError
+from daemon.errors import ConfigError, StorageError
 from daemon.runtime import Daemon, PassInterrupted, guarded, jitter_seconds, running
 from daemon.sdnotify import SystemdNotifier
 from daemon.service import Account
@@ -462,3 +462,22 @@ def test_the_next_due_time_is_read_again_only_after_an_action_was_written(
         assert wake is not None
         expected = datetime.now(UTC) + (WINDOW_OPENS - clock.at)
         assert abs((wake - expected).total_seconds()) < 30
+
+
+def test_a_database_fault_in_the_round_check_fails_that_pass_only(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock(WINDOW_OPENS + timedelta(hours=1))
+    daemon = make_daemon(world, clock, poll_seconds=3600)
+    with running(daemon):
+        assert wait_for(lambda: daemon.passes >= 1, 10)
+        store = daemon._store
+        assert store is not None
+
+        def unreachable(*args: object) -> bool:
+            raise StorageError("database state.db: disk I/O error")
+
+        monkeypatch.setattr(store, "passed_or_held", unreachable)
+        clock.at += timedelta(hours=1)
+        assert daemon.run_account_pass("home") is None  # said, not raised into the scheduler
+        assert "pass failed: database state.db: disk I/O error" in caplog.text
