@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from daemon.domain.model import Interview, Participant
-from daemon.domain.people import display_name
+from daemon.domain.people import ENGLISH_HONORIFICS, display_name
 
 _TEXT_LIMIT = 8_000
 _WINDOW = 200
@@ -115,7 +115,7 @@ _LEADING_WORDS = _rx(
     r"^(?:(?:our|the|a|an|unser(?:e|em|en|er)?|der|die|ein|eine|notre|nos|le|la|l['’]|un|une|"
     r"nuestr[oa]s?|el|los|las|una?)\s+)+"
 )
-_HONORIFIC = re.compile(r"^(?:(?:dr|prof|mr|mrs|ms|mx)\.?\s+)+", re.IGNORECASE)
+_HONORIFIC = re.compile(rf"^(?:(?:{ENGLISH_HONORIFICS})\.?\s+)+", re.IGNORECASE)
 
 
 def interviewer_details(interview: Interview, person: Participant) -> InterviewerDetails:

@@ -179,6 +179,14 @@ def employer_domain(event: CalendarEvent, user: UserIdentity) -> str:
     return Counter(domains).most_common(1)[0][0]
 
 
+ENGLISH_HONORIFICS = "dr|prof|mr|mrs|ms|mx"
+"""Honorifics written before a name in English (and so in invitations in any language), as a
+regular-expression alternation, without their dots."""
+
+HONORIFICS = ENGLISH_HONORIFICS + "|herr|frau|mme|mlle|m|monsieur|madame|sr|sra|srta|don|doña"
+"""The same, with the German, French and Spanish ones."""
+
+
 def display_name(person: Participant) -> str:
     """The person's name as written on the invitation, or one guessed from the address."""
     name = " ".join(person.name.replace('"', "").split())

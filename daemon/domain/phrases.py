@@ -12,6 +12,7 @@ import re
 from enum import Enum
 
 from daemon.domain.language import Language
+from daemon.domain.people import ENGLISH_HONORIFICS
 
 NBSP = "\u00a0"  # French puts a no-break space before ? ! : ;
 
@@ -48,7 +49,7 @@ _QUESTIONS: dict[Language, dict[Question, str]] = {
     },
 }
 
-_TITLES = re.compile(r"^(?:dr|prof|mr|mrs|ms|mx|sir|dame)\.?$", re.IGNORECASE)
+_TITLES = re.compile(rf"^(?:{ENGLISH_HONORIFICS}|sir|dame)\.?$", re.IGNORECASE)
 _FRENCH_VOWEL = re.compile(r"^[aeiouyhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
 
 

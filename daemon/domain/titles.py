@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from daemon.domain.jobtitles import clean_role, job_title_in, tidy, without_markers
+from daemon.domain.people import HONORIFICS
 from daemon.domain.stages import LOOSE_STAGE, SCREEN, STAGE
 
 _STATUS_PREFIX = re.compile(
@@ -54,10 +55,7 @@ MEETING_WORDS = re.compile(
     r"\brr\.?\s?hh\.?|\brecursos humanos\b|\btalent acquisition\b|\bpeople team\b",
     re.IGNORECASE,
 )
-_HONORIFIC = re.compile(
-    r"\b(?:mr|mrs|ms|mx|dr|prof|herr|frau|mme|mlle|m|monsieur|madame|sr|sra|srta|don|doña)\b\.?",
-    re.IGNORECASE,
-)
+_HONORIFIC = re.compile(rf"\b(?:{HONORIFICS})\b\.?", re.IGNORECASE)
 _NOT_A_COMPANY = re.compile(
     r"^(?:remote|hybrid|on-?site|in person|video|phone|teams|zoom|google meet|candidate|"
     r"ref\.?|req\.?|job id|[A-Z]{1,4}-?\d+|\d+|gmt|utc|cet|cest|bst|est|pst)\b",
