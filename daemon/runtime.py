@@ -223,7 +223,6 @@ class Daemon:
         config = self._load_config()
         self._store = Store(config.storage.url)
         self._config = config
-        self._kept = _keep(config, self._store)
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -353,7 +352,6 @@ class Daemon:
             if self._store is not None:
                 self._retired.append(self._store)  # closed once no pass uses it
         self._config, self._store = config, store
-        self._kept = _keep(config, store)
         self._sync_jobs(first=False)
         self._next_due = self._schedule_wakeup()
         log.info("configuration reloaded: %d account(s)", len(config.accounts))
@@ -482,7 +480,9 @@ class Daemon:
         (another process may have seen an account's address first)."""
         kept = self._kept
         if kept is None or config is not self._config or store is not self._store:
-            kept = self._kept = _keep(config, store)
+            kept = self._kept = _Kept(
+                plan_context(config), store.account_addresses(), time.monotonic()
+            )
         elif time.monotonic() - kept.addresses_read_at >= self.poll_seconds / 2:
             kept.addresses = store.account_addresses()
             kept.addresses_read_at = time.monotonic()
@@ -633,10 +633,6 @@ def _all_fresh(store: Store, names: Sequence[str], now: datetime, within: timede
     return all(
         store.passed_or_held(name, now - within, now, claimant, process_alive) for name in names
     )
-
-
-def _keep(config: Config, store: Store) -> _Kept:
-    return _Kept(plan_context(config), store.account_addresses(), time.monotonic())
 
 
 def _log_report(report: PassReport) -> None:

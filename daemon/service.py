@@ -277,7 +277,7 @@ def run_pass(
                 account_report.error = scrub(str(error))
                 log.warning("account %s: %s", account.name, error)
                 needs_auth = isinstance(error, AuthorizationNeeded)
-                account_report.newly_needs_auth = needs_auth and not _needed_auth(known_state)
+                account_report.newly_needs_auth = needs_auth and not _needed_auth(known_state.state)
                 account_report.address = _save_state(
                     store,
                     account,
@@ -319,8 +319,9 @@ class _Known:
     state: AccountState | None
 
 
-def _needed_auth(known: _Known) -> bool:
-    return known.state is not None and known.state.needs_auth
+def _needed_auth(state: AccountState | None) -> bool:
+    """Whether the account was already marked as needing authorization."""
+    return state is not None and state.needs_auth
 
 
 def _passed_lately(state: AccountState | None, now: datetime, within: timedelta) -> bool:
@@ -349,7 +350,7 @@ def _record_failure(store: Store, missing: Unavailable, now: datetime) -> bool:
             base, last_pass_at=now, last_error=scrub(missing.error), needs_auth=missing.needs_auth
         )
     )
-    return missing.needs_auth and not (previous is not None and previous.needs_auth)
+    return missing.needs_auth and not _needed_auth(previous)
 
 
 def _save_state(
