@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from daemon.config import AccountConfig, Config, GoogleAccount, LocalAccount
 from daemon.domain.model import UserIdentity
 from daemon.errors import AuthorizationNeeded, ProviderError, UserError
+from daemon.passes import Account, Unavailable, user_identity
 from daemon.ports import IndexFactory
 from daemon.secrets import TokenStore
-from daemon.service import Account, Unavailable, user_identity
 from providers.local import LocalCalendar, LocalMailbox
 
 # providers.google and providers.microsoft are imported in _open, for an account that uses

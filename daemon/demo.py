@@ -18,10 +18,10 @@ from daemon.accounts import open_accounts
 from daemon.config import load_config, system_timezone
 from daemon.domain.timing import local_time
 from daemon.errors import UserError
+from daemon.passes import run_pass
 from daemon.private_files import private_dir, write_private
 from daemon.report import status_table
 from daemon.scrub import scrub
-from daemon.service import run_pass
 from daemon.store.repository import Store
 
 MARKER = ".interview-outreach-demo"

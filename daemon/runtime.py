@@ -49,10 +49,10 @@ from daemon.domain.planning import PlanContext
 from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
 from daemon.leasing import process_alive, this_process
 from daemon.notify import DesktopNotifier, Notifier
+from daemon.passes import Account, PassReport, plan_context, report_lines, run_pass
 from daemon.ports import CalendarSource, Clock, Mailbox, system_clock
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
-from daemon.service import Account, PassReport, plan_context, report_lines, run_pass
 from daemon.store.repository import Store
 
 log = logging.getLogger(__name__)

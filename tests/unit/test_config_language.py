@@ -16,7 +16,7 @@ from daemon.domain.language import Language
 from daemon.domain.model import CalendarEvent, Interview, Participant, UserIdentity
 from daemon.domain.rules import Rules
 from daemon.errors import ConfigError
-from daemon.service import plan_context
+from daemon.passes import plan_context
 
 ENV = {"TZ": "Europe/Berlin"}
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from daemon.config import LocalAccount, parse_config
 from daemon.domain.model import CalendarEvent, Participant, Response
 from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError, TransientError
+from daemon.passes import Account, Unavailable, plan_context, run_pass
 from daemon.ports import CalendarChanges
-from daemon.service import Account, Unavailable, plan_context, run_pass
 from daemon.store.records import AccountState
 from daemon.store.repository import Store
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
