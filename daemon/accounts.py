@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from daemon.config import AccountConfig, Config, GoogleAccount, LocalAccount
+from daemon.context import user_identity
 from daemon.domain.model import UserIdentity
 from daemon.errors import AuthorizationNeeded, ProviderError, UserError
-from daemon.passes import Account, Unavailable, user_identity
-from daemon.ports import IndexFactory
+from daemon.ports import Account, IndexFactory, Unavailable
 from daemon.secrets import TokenStore
 from providers.local import LocalCalendar, LocalMailbox
 

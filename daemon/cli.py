@@ -299,9 +299,9 @@ def cmd_once(config: Config, clock: Clock) -> int:
 def show_pass_report(report: PassReport) -> None:
     """One line per account saying what the pass did (problems to stderr), and the same
     lines as log records: each pass at INFO, problems as warnings (seen with ``-v``)."""
-    from daemon.passes import report_lines  # noqa: PLC0415
+    from daemon.report import pass_report_lines  # noqa: PLC0415
 
-    for problem, line in report_lines(report):
+    for problem, line in pass_report_lines(report):
         print(line, file=sys.stderr if problem else sys.stdout)
         log.log(logging.WARNING if problem else logging.INFO, "%s", line)
 

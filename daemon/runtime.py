@@ -45,12 +45,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from daemon.accounts import open_accounts
 from daemon.config import Config
+from daemon.context import plan_context
 from daemon.domain.planning import PlanContext
 from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
 from daemon.leasing import process_alive, this_process
 from daemon.notify import DesktopNotifier, Notifier
-from daemon.passes import Account, PassReport, plan_context, report_lines, run_pass
-from daemon.ports import CalendarSource, Clock, Mailbox, system_clock
+from daemon.passes import PassReport, run_pass
+from daemon.ports import Account, CalendarSource, Clock, Mailbox, system_clock
+from daemon.report import pass_report_lines
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
 from daemon.store.repository import Store
@@ -639,7 +641,7 @@ def _log_report(report: PassReport) -> None:
     """The pass's lines in the log, as `once` prints them; accounts passed over or passed
     moments ago were logged by the pass itself."""
     passed = PassReport([a for a in report.accounts if not (a.passed_over or a.fresh)])
-    for problem, line in report_lines(passed):
+    for problem, line in pass_report_lines(passed):
         log.log(logging.WARNING if problem else logging.INFO, "account %s", line)
 
 

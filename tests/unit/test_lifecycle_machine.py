@@ -40,7 +40,8 @@ from daemon.domain.model import (
     SkipReason,
     interview_id,
 )
-from daemon.passes import LOOKAHEAD, LOOKBACK, Account, run_pass
+from daemon.passes import LOOKAHEAD, LOOKBACK, run_pass
+from daemon.ports import Account
 from daemon.store.records import AuditEntry, TrackedInterview
 from daemon.store.repository import Store
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox

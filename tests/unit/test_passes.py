@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from daemon.config import LocalAccount, parse_config
+from daemon.context import plan_context
 from daemon.domain.model import CalendarEvent, Participant, Response
 from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError, TransientError
-from daemon.passes import Account, Unavailable, plan_context, run_pass
-from daemon.ports import CalendarChanges
+from daemon.passes import run_pass
+from daemon.ports import Account, CalendarChanges, Unavailable
 from daemon.store.records import AccountState
 from daemon.store.repository import Store
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox

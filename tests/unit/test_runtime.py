@@ -26,7 +26,7 @@ import daemon.runtime as daemon_runtime
 from daemon.config import Config, load_config
 from daemon.domain.model import ActionKind, ActionState, UserIdentity
 from daemon.errors import ConfigError, StorageError
-from daemon.passes import Account
+from daemon.ports import Account
 from daemon.runtime import Daemon, PassInterrupted, guarded, jitter_seconds, running
 from daemon.sdnotify import SystemdNotifier
 from daemon.store.repository import Store
