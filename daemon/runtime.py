@@ -233,11 +233,10 @@ class Daemon:
         )
         self._sync_jobs(first=True)
         self._scheduler.start()
-        names = ", ".join(a.name for a in config.accounts)
+        names, every = ", ".join(a.name for a in config.accounts), f"{self.poll_seconds:g}"
         log.info(
-            "started: %d account(s) (%s), a pass every %s s", len(config.accounts), names,
-            f"{self.poll_seconds:g}",
-        )  # fmt: skip
+            "started: %d account(s) (%s), a pass every %s s", len(config.accounts), names, every
+        )
         self._systemd.ready(f"watching {len(config.accounts)} account(s); first pass running")
 
     def serve(self) -> None:
@@ -274,9 +273,9 @@ class Daemon:
         if not finished:
             self.abandoned_pass = True
             log.warning(
-                "a pass did not finish within %.0f s; stopping anyway (the next start "
-                "reconciles it)", self._stop_grace,
-            )  # fmt: skip
+                "a pass did not finish within %.0f s; stopping anyway (the next start reconciles it)",
+                self._stop_grace,
+            )
             return False
         try:
             for store in [*self._retired, *([self._store] if self._store else [])]:
@@ -376,9 +375,13 @@ class Daemon:
                 scheduler.reschedule_job(job_id, trigger=trigger)
                 continue
             scheduler.add_job(
-                self.run_account_pass, trigger, args=(name,), id=job_id, name=f"pass {name}",
+                self.run_account_pass,
+                trigger,
+                args=(name,),
+                id=job_id,
+                name=f"pass {name}",
                 next_run_time=datetime.now(UTC),  # the first pass right away
-            )  # fmt: skip
+            )
         if first:
             log.debug("scheduled %d account job(s)", len(wanted))
 
@@ -462,9 +465,16 @@ class Daemon:
             unavailable = [u for u in opened.unavailable if names is None or u.name in names]
             covered = tuple(a.name for a in accounts) + tuple(u.name for u in unavailable)
             report = run_pass(
-                config, store, accounts, now, unavailable, self._clock, fresh_within,
-                context=kept.context, known_addresses=kept.addresses,
-            )  # fmt: skip
+                config,
+                store,
+                accounts,
+                now,
+                unavailable,
+                self._clock,
+                fresh_within,
+                context=kept.context,
+                known_addresses=kept.addresses,
+            )
         finally:
             opened.close()
         kept.addresses.update((a.name, a.address) for a in report.accounts if a.address)
@@ -597,8 +607,9 @@ class Daemon:
             if not self._stuck_reported:
                 log.error(
                     "a pass has been running for over %d minutes; no longer petting the "
-                    "watchdog, so systemd restarts the service", STUCK_AFTER_SECONDS // 60,
-                )  # fmt: skip
+                    "watchdog, so systemd restarts the service",
+                    STUCK_AFTER_SECONDS // 60,
+                )
                 self._stuck_reported = True
             return False
         return True
