@@ -372,17 +372,15 @@ class _Planner:
         if status is DraftStatus.SENT:
             return self._mark_sent(record)
         if status is DraftStatus.GONE:
-            return self._close(
-                record, ActionState.DISMISSED, None,
-                "you deleted the draft without sending it; it will not be drafted again",
-            )  # fmt: skip
+            detail = "you deleted the draft without sending it; it will not be drafted again"
+            return self._close(record, ActionState.DISMISSED, None, detail)
         started = self.now >= self.interview.start
         if started_matters and started:
             if status is DraftStatus.UNTOUCHED:
+                detail = "the interview started before the draft was sent"
                 return self._delete_then(
-                    record, ActionState.CANCELLED, Reason.INTERVIEW_STARTED,
-                    "the interview started before the draft was sent",
-                )  # fmt: skip
+                    record, ActionState.CANCELLED, Reason.INTERVIEW_STARTED, detail
+                )
             return record
         if self.skip is not None and record.kind is not ActionKind.THANKYOU:
             return self._withdraw(record, self.skip)
@@ -406,11 +404,14 @@ class _Planner:
         sent = observation.sent
         sent_at = sent.date if sent else self.now
         updated = replace(
-            record, state=ActionState.SENT, sent_at=sent_at, due_at=None,
+            record,
+            state=ActionState.SENT,
+            sent_at=sent_at,
+            due_at=None,
             message_id=sent.message_id if sent else record.message_id,
             thread_id=(sent.thread_id if sent and sent.thread_id else record.thread_id),
             detail=f"you sent it at {format_short(sent_at, self.context.timezone)}",
-        )  # fmt: skip
+        )
         return self._keep(updated)
 
     def _cancel(self, record: ActionRecord, reason: SkipReason) -> ActionRecord:
@@ -520,11 +521,17 @@ class _Planner:
     ) -> RenderContext:
         language = self.context.language_of(self.interview)
         return RenderContext(
-            kind=kind, recipient=recipient, interview=self.interview,
-            user_name=self.context.user_name, signature=self.context.signature,
-            highlights=self.context.highlights_in(language), timezone=self.context.timezone,
-            reply_subject=reply_subject, language=language, note_sent_at=note_sent_at,
-        )  # fmt: skip
+            kind=kind,
+            recipient=recipient,
+            interview=self.interview,
+            user_name=self.context.user_name,
+            signature=self.context.signature,
+            highlights=self.context.highlights_in(language),
+            timezone=self.context.timezone,
+            reply_subject=reply_subject,
+            language=language,
+            note_sent_at=note_sent_at,
+        )
 
     def _recipient(self, record: ActionRecord) -> Participant | None:
         if record.kind is ActionKind.THANKYOU:
