@@ -32,7 +32,7 @@ from daemon.config import (
 from daemon.errors import ConfigError, OutreachError, StorageError, UserError
 from daemon.leasing import describe_holder
 from daemon.secrets import FileSecrets, TokenStore, keyring_problem
-from daemon.store.db import open_engine
+from daemon.store.db import schema_revision
 from daemon.store.records import AccountState
 from daemon.store.repository import Store
 from daemon.unit import ENABLE_COMMAND, UNIT_NAME, unit_command, unit_path
@@ -220,18 +220,10 @@ def _account_states(config: Config) -> dict[str, AccountState]:
 
 def check_database(config: Config) -> Check:
     """Open (create, migrate) the database and say at which schema revision it is."""
-    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 (only doctor needs it)
-
     try:
-        engine = open_engine(config.storage.url)
+        shown, heads = schema_revision(config.storage.url)
     except StorageError as error:
         return fail("database", str(error), "fix [storage] url, or the folder's permissions")
-    try:
-        shown = engine.url.render_as_string(hide_password=True)
-        with engine.connect() as connection:
-            heads = MigrationContext.configure(connection).get_current_heads()
-    finally:
-        engine.dispose()
     revision = ", ".join(heads) or "none"
     return ok("database", f"{shown} opens; schema up to date (revision {revision})")
 
