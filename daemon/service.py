@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
-from daemon.config import Config, LocalAccount
+from daemon.config import Config
 from daemon.domain.interviews import recognize
 from daemon.domain.mime import normalize_message_id
 from daemon.domain.model import (
@@ -53,6 +53,7 @@ from daemon.ports import CalendarChanges, CalendarSource, DraftCheck, Mailbox
 from daemon.scrub import scrub
 from daemon.store.records import AccountState, LeaseHeld, TrackedInterview
 from daemon.store.repository import Store
+from providers.local.settings import LocalAccount
 
 log = logging.getLogger(__name__)
 

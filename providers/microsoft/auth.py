@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 import msal
 import requests
 
-from daemon.config import MicrosoftAccount
 from daemon.errors import AuthorizationNeeded, ProviderError
 from daemon.secrets import TokenStore
+from providers.microsoft.settings import MicrosoftAccount
+from providers.provider import saved_entry
 
 # MSAL adds openid, profile and offline_access itself (and refuses them if passed).
 SCOPES = ["Mail.ReadWrite", "Calendars.Read", "User.Read"]
@@ -125,11 +126,4 @@ class MsalSession:
 
 
 def _load(account: MicrosoftAccount, tokens: TokenStore) -> dict[str, Any]:
-    raw = tokens.get(account.name)
-    if not raw:
-        return {}
-    try:
-        entry = json.loads(raw)
-    except ValueError:
-        return {}
-    return entry if isinstance(entry, dict) else {}
+    return saved_entry(tokens.get(account.name))

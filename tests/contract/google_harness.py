@@ -34,7 +34,9 @@ from daemon.domain.model import (
     instance_key,
 )
 from daemon.ports import CalendarSource, Mailbox
-from providers.google import GmailMailbox, GoogleCalendar, build_service
+from providers.google.calendar import GoogleCalendar
+from providers.google.connection import build_service
+from providers.google.gmail import GmailMailbox
 from providers.google.http import GoogleHttp
 from tests.fakes.google import FakeGoogle
 

@@ -33,8 +33,9 @@ from daemon.domain.model import (
     instance_key,
 )
 from daemon.ports import CalendarSource, Mailbox
-from providers.microsoft import GraphCalendar, GraphMailbox
+from providers.microsoft.calendar import GraphCalendar
 from providers.microsoft.graph import MAX_CONCURRENT, GraphHttp
+from providers.microsoft.mail import GraphMailbox
 from tests.contract.google_harness import weekly
 from tests.fakes.microsoft import FakeMicrosoft
 

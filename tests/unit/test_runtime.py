@@ -30,7 +30,8 @@ from daemon.runtime import Daemon, PassInterrupted, guarded, jitter_seconds, run
 from daemon.sdnotify import SystemdNotifier
 from daemon.service import Account
 from daemon.store.repository import Store
-from providers.local import LocalCalendar, LocalMailbox
+from providers.local.calendar import LocalCalendar
+from providers.local.mailbox import LocalMailbox
 from tests.e2e.conftest import World
 from tests.fakes.clock import Clock
 from tests.fakes.keyring_memory import MemoryKeyring
