@@ -41,9 +41,13 @@ def build_service(name: str, version: str, http: GoogleHttp, api_endpoint: str |
     """A client for one Google API, offline (bundled discovery), aimed at ``api_endpoint``."""
     options = {"api_endpoint": api_endpoint.rstrip("/") + "/"} if api_endpoint else None
     return build(
-        name, version, http=http.authorized_http(), client_options=options,
-        static_discovery=True, cache_discovery=False,
-    )  # fmt: skip
+        name,
+        version,
+        http=http.authorized_http(),
+        client_options=options,
+        static_discovery=True,
+        cache_discovery=False,
+    )
 
 
 def connect(account: GoogleAccount, user: UserIdentity, tokens: TokenStore) -> GoogleConnection:
@@ -55,10 +59,8 @@ def connect(account: GoogleAccount, user: UserIdentity, tokens: TokenStore) -> G
         save_credentials(account, tokens, refreshed, address or "")
 
     http = GoogleHttp(account.name, credentials, keep)
-    calendar = GoogleCalendar(
-        account.name, http, build_service("calendar", "v3", http, account.api_endpoint),
-        account.calendars, user,
-    )  # fmt: skip
+    service = build_service("calendar", "v3", http, account.api_endpoint)
+    calendar = GoogleCalendar(account.name, http, service, account.calendars, user)
     mailbox = GmailMailbox(
         account.name, http, build_service("gmail", "v1", http, account.api_endpoint), address
     )
