@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import providers.local.mailbox as local_mailbox
 from daemon.store.repository import Store
-from providers.local import LocalMailbox
+from providers.local.mailbox import LocalMailbox
 
 NOW = datetime(2025, 3, 18, 9, 0, tzinfo=UTC)
 USER = "ada@example.org"

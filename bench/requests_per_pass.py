@@ -31,8 +31,8 @@ from daemon.config import load_config
 from daemon.passes import run_pass
 from daemon.secrets import TokenStore
 from daemon.store.repository import Store
-from providers import microsoft
 from providers.google.auth import save_credentials
+from providers.microsoft import connection as microsoft
 from tests.fakes.clock import Clock
 from tests.fakes.google import FakeGoogle
 from tests.fakes.keyring_memory import MemoryKeyring

@@ -1,21 +1,21 @@
-"""Opening the configured accounts' providers: the one place providers are chosen."""
+"""Opening the configured accounts through their providers (looked up by name)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from daemon.config import AccountConfig, Config, GoogleAccount, LocalAccount
+from daemon.config import AccountConfig, Config
 from daemon.context import user_identity
 from daemon.domain.model import UserIdentity
 from daemon.errors import AuthorizationNeeded, ProviderError, UserError
 from daemon.ports import Account, IndexFactory, Unavailable
 from daemon.secrets import TokenStore
-from providers.local import LocalCalendar, LocalMailbox
+from providers.registry import provider_named
 
-# providers.google and providers.microsoft are imported in _open, for an account that uses
-# them: their client libraries are heavy, and a daemon with only local accounts never loads
-# them (tests/unit/test_startup_imports.py).
+# A provider is imported when an account uses it (providers.registry): the client libraries
+# of Google and Microsoft are heavy, and a daemon with only local accounts never loads them
+# (tests/unit/test_startup_imports.py).
 
 
 @dataclass
@@ -67,33 +67,6 @@ def _open(
     tokens: TokenStore,
     message_index: IndexFactory | None = None,
 ) -> Account:
-    if isinstance(account, LocalAccount):
-        return Account(
-            name=account.name,
-            provider="local",
-            calendar=LocalCalendar(account.calendar, user, name=account.name),
-            mailbox=LocalMailbox(
-                account.address,
-                account.maildir,
-                drafts=account.drafts,
-                sent=account.sent,
-                index=message_index(account.name) if message_index is not None else None,
-            ),
-        )
-    if isinstance(account, GoogleAccount):
-        from providers import google  # noqa: PLC0415
-
-        connection = google.connect(account, user, tokens)
-        return Account(
-            account.name, "google", connection.calendar, connection.mailbox, connection.close
-        )
-    from providers import microsoft  # noqa: PLC0415
-
-    microsoft_connection = microsoft.connect(account, user, tokens)
-    return Account(
-        account.name,
-        "microsoft",
-        microsoft_connection.calendar,
-        microsoft_connection.mailbox,
-        microsoft_connection.close,
-    )
+    provider = provider_named(account.provider)
+    opened = provider.connect(account, user, tokens, message_index)
+    return Account(account.name, account.provider, opened.calendar, opened.mailbox, opened.close)

@@ -17,18 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon import __version__
-from daemon.config import (
-    CONFIG_ENV,
-    Config,
-    GoogleAccount,
-    LocalAccount,
-    default_config_path,
-    load_config,
-)
+from daemon.config import CONFIG_ENV, Config, default_config_path, load_config
 from daemon.errors import ConfigError, OutreachError, UserError
 from daemon.logging_setup import setup_logging
 from daemon.ports import Clock, system_clock
 from daemon.scrub import scrub
+from providers.registry import provider_named
 
 if TYPE_CHECKING:
     from daemon.passes import PassReport
@@ -337,20 +331,13 @@ def cmd_auth(config: Config, name: str, *, no_browser: bool, browser: bool) -> i
     from daemon.store.repository import Store  # noqa: PLC0415
 
     account = config.account(name)
-    if isinstance(account, LocalAccount):
-        print(f"{name}: a local account reads files and needs no authorization")
+    provider = provider_named(account.provider)
+    if provider.no_authorization is not None:
+        print(f"{name}: {provider.no_authorization}")
         return EXIT_OK
     tokens = TokenStore.for_config(config)
     tokens.ensure_usable()  # no sign-in whose tokens could not be kept
-    if isinstance(account, GoogleAccount):
-        from providers import google  # noqa: PLC0415
-
-        address = google.authorize(account, tokens, open_browser=not no_browser, say=print)
-    else:
-        # Microsoft: the device code by default (--no-browser means the same), --browser opens one.
-        from providers import microsoft  # noqa: PLC0415
-
-        address = microsoft.authorize(account, tokens, browser=browser, say=print)
+    address = provider.authorize(account, tokens, no_browser=no_browser, browser=browser, say=print)
     with Store(config.storage.url) as store:
         previous = store.account_state(name)
         state = previous or AccountState(name=name, provider=account.provider, address=address)

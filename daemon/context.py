@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from daemon.config import Config, LocalAccount
+from daemon.config import Config
 from daemon.domain.model import UserIdentity
 from daemon.domain.planning import PlanContext
 from daemon.domain.rendering import Renderer
+from providers.local.settings import LocalAccount
 
 
 def user_identity(config: Config, extra_addresses: Sequence[str] = ()) -> UserIdentity:

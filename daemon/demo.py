@@ -46,38 +46,68 @@ class SampleEvent:
 
 SAMPLES = (
     SampleEvent(
-        "northwind-technical", "Technical interview – Senior Backend Engineer", 2, (14, 0), 60,
-        ("Jane Doe", "jane.doe@northwindrobotics.com"),
-        (("Raj Patel", "raj.patel@northwindrobotics.com"),),
-        "Hi Alex,\nthank you for your application for the Senior Backend Engineer position at "
-        "Northwind Robotics. Jane and Raj from the platform team will talk with you about "
-        "distributed systems.\nJoin: https://meet.example.com/abc-defg-hij",
-        "https://meet.example.com/abc-defg-hij",
+        slug="northwind-technical",
+        title="Technical interview – Senior Backend Engineer",
+        day_offset=2,
+        at=(14, 0),
+        minutes=60,
+        organizer=("Jane Doe", "jane.doe@northwindrobotics.com"),
+        attendees=(("Raj Patel", "raj.patel@northwindrobotics.com"),),
+        description=(
+            "Hi Alex,\nthank you for your application for the Senior Backend Engineer position at "
+            "Northwind Robotics. Jane and Raj from the platform team will talk with you about "
+            "distributed systems.\nJoin: https://meet.example.com/abc-defg-hij"
+        ),
+        location="https://meet.example.com/abc-defg-hij",
     ),
     SampleEvent(
-        "globex-final", "Final round – Product Designer", 10, (10, 0), 90,
-        ("Maria Garcia", "maria.garcia@globex.com"), (("Tom Baker", "tom.baker@globex.com"),),
-        "Final interview round for the Product Designer role at Globex: portfolio review and a "
-        "conversation with the design team.",
-        "Globex HQ, 5th floor",
+        slug="globex-final",
+        title="Final round – Product Designer",
+        day_offset=10,
+        at=(10, 0),
+        minutes=90,
+        organizer=("Maria Garcia", "maria.garcia@globex.com"),
+        attendees=(("Tom Baker", "tom.baker@globex.com"),),
+        description=(
+            "Final interview round for the Product Designer role at Globex: portfolio review and "
+            "a conversation with the design team."
+        ),
+        location="Globex HQ, 5th floor",
     ),
     SampleEvent(
-        "initech-screen", "Recruiter screen", 2, (11, 0), 20,
-        ("Sam Lee", "sam.lee@initech.com"), (),
-        "A short intro call about the Data Engineer opening and your application.",
-        "Phone",
+        slug="initech-screen",
+        title="Recruiter screen",
+        day_offset=2,
+        at=(11, 0),
+        minutes=20,
+        organizer=("Sam Lee", "sam.lee@initech.com"),
+        attendees=(),
+        description="A short intro call about the Data Engineer opening and your application.",
+        location="Phone",
     ),
     SampleEvent(
-        "umbrella-hm", "Hiring manager interview – Data Analyst", -1, (15, 0), 60,
-        ("Chris Kim", "chris.kim@umbrella-analytics.com"), (),
-        "Interview for the Data Analyst position with Chris Kim, hiring manager.",
-        "https://zoom.example.com/j/123456",
+        slug="umbrella-hm",
+        title="Hiring manager interview – Data Analyst",
+        day_offset=-1,
+        at=(15, 0),
+        minutes=60,
+        organizer=("Chris Kim", "chris.kim@umbrella-analytics.com"),
+        attendees=(),
+        description="Interview for the Data Analyst position with Chris Kim, hiring manager.",
+        location="https://zoom.example.com/j/123456",
     ),
     SampleEvent(
-        "lunch", "Lunch with Jordan", 1, (12, 30), 60,
-        ("Jordan Smith", "jordan.smith@gmail.com"), (), "Usual place?", "Café Nero",
+        slug="lunch",
+        title="Lunch with Jordan",
+        day_offset=1,
+        at=(12, 30),
+        minutes=60,
+        organizer=("Jordan Smith", "jordan.smith@gmail.com"),
+        attendees=(),
+        description="Usual place?",
+        location="Café Nero",
     ),
-)  # fmt: skip
+)
 
 
 def run_demo(directory: Path | None, clock: Callable[[], datetime]) -> int:

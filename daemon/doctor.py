@@ -8,7 +8,6 @@ failure: something optional (the systemd unit) is not set up, and how to set it 
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
@@ -18,13 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from daemon.config import (
     AccountConfig,
     Config,
-    GoogleAccount,
-    LocalAccount,
     default_config_path,
     load_config,
     system_timezone_origin,
@@ -32,10 +28,11 @@ from daemon.config import (
 from daemon.errors import ConfigError, OutreachError, StorageError, UserError
 from daemon.leasing import describe_holder
 from daemon.secrets import FileSecrets, TokenStore, keyring_problem
-from daemon.store.db import open_engine
+from daemon.store.db import schema_revision
 from daemon.store.records import AccountState
 from daemon.store.repository import Store
 from daemon.unit import ENABLE_COMMAND, UNIT_NAME, unit_command, unit_path
+from providers.registry import provider_named
 
 OK, FAIL, NOTE, SKIP = "ok", "FAIL", "note", "--"
 SYSTEMCTL_TIMEOUT = 10
@@ -131,7 +128,7 @@ def _accounts_phrase(config: Config) -> str:
 
 def check_token_store(config: Config, tokens: TokenStore) -> Check:
     """Where tokens are kept, and whether that works."""
-    needs_tokens = any(not isinstance(a, LocalAccount) for a in config.accounts)
+    needs_tokens = any(_needs_authorization(a) for a in config.accounts)
     if tokens.file is not None:
         secrets = FileSecrets(tokens.file)
         unsafe = secrets.permission_problem()
@@ -156,8 +153,8 @@ def check_token_store(config: Config, tokens: TokenStore) -> Check:
 def check_account(account: AccountConfig, tokens: TokenStore, state: AccountState | None) -> Check:
     """Whether ``account`` can be used: files for local ones, a saved grant for the others."""
     what = f"account {account.name} ({account.provider})"
-    if isinstance(account, LocalAccount):
-        return ok(what, f"{account.address}: no authorization needed")
+    if not _needs_authorization(account):
+        return ok(what, f"{account.configured_address}: no authorization needed")
     auth = f"run `interview-outreach auth {account.name}`"
     if state is not None and state.needs_auth:
         return fail(
@@ -169,45 +166,19 @@ def check_account(account: AccountConfig, tokens: TokenStore, state: AccountStat
         raw = tokens.get(account.name)
     except UserError as error:
         return fail(what, "; ".join(error.problems), "see the tokens line above")
-    entry = _json(raw)
-    if isinstance(account, GoogleAccount):
-        return _google(what, account, entry, auth)
-    return _microsoft(what, entry, auth)
-
-
-def _google(what: str, account: GoogleAccount, entry: dict[str, Any], auth: str) -> Check:
-    if not entry.get("refresh_token"):
+    status = provider_named(account.provider).token_status(account, raw)
+    if not status.authorized:
         return fail(what, "not authorized yet (no token saved)", auth)
-    if not account.client_secrets.is_file():
-        return fail(
-            what,
-            f"the OAuth client file {account.client_secrets} is missing",
-            "download the OAuth client (Desktop app) JSON from the Google Cloud console to that path",
-        )
+    if status.problem is not None:
+        return fail(what, status.problem, status.fix)
     return ok(
         what,
-        f"authorized as {entry.get('address') or 'an unknown address'} (checked without a network call)",
+        f"authorized as {status.address or 'an unknown address'} (checked without a network call)",
     )
 
 
-def _microsoft(what: str, entry: dict[str, Any], auth: str) -> Check:
-    cache = _json(entry.get("cache"))
-    if not cache.get("RefreshToken"):
-        return fail(what, "not authorized yet (no token saved)", auth)
-    return ok(
-        what,
-        f"authorized as {entry.get('address') or 'an unknown address'} (checked without a network call)",
-    )
-
-
-def _json(raw: object) -> dict[str, Any]:
-    if not isinstance(raw, str) or not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+def _needs_authorization(account: AccountConfig) -> bool:
+    return provider_named(account.provider).no_authorization is None
 
 
 def _account_states(config: Config) -> dict[str, AccountState]:
@@ -220,18 +191,10 @@ def _account_states(config: Config) -> dict[str, AccountState]:
 
 def check_database(config: Config) -> Check:
     """Open (create, migrate) the database and say at which schema revision it is."""
-    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 (only doctor needs it)
-
     try:
-        engine = open_engine(config.storage.url)
+        shown, heads = schema_revision(config.storage.url)
     except StorageError as error:
         return fail("database", str(error), "fix [storage] url, or the folder's permissions")
-    try:
-        shown = engine.url.render_as_string(hide_password=True)
-        with engine.connect() as connection:
-            heads = MigrationContext.configure(connection).get_current_heads()
-    finally:
-        engine.dispose()
     revision = ", ".join(heads) or "none"
     return ok("database", f"{shown} opens; schema up to date (revision {revision})")
 
@@ -371,18 +334,19 @@ def describe_accounts(
 
 
 def _address(account: AccountConfig, state: AccountState | None, tokens: TokenStore) -> str:
-    if isinstance(account, LocalAccount):
-        return account.address
+    if account.configured_address is not None:
+        return account.configured_address
     if state and state.address:
         return state.address
     try:
-        return str(_json(tokens.get(account.name)).get("address") or "")
+        saved = tokens.get(account.name)
     except UserError:
         return ""
+    return provider_named(account.provider).token_status(account, saved).address or ""
 
 
 def _authorization(account: AccountConfig, state: AccountState | None, tokens: TokenStore) -> str:
-    if isinstance(account, LocalAccount):
+    if not _needs_authorization(account):
         return "no authorization needed"
     run = f"run `interview-outreach auth {account.name}`"
     if state is not None and state.needs_auth:

@@ -179,7 +179,7 @@ class Executor:
                 replace(
                     decision.record,
                     state=ActionState.BLOCKED,
-                    reason=Reason.DRAFT_CAP.value,
+                    reason=Reason.DRAFT_CAP,
                     detail=detail,
                 ),
             )
@@ -291,7 +291,7 @@ class Executor:
         if then.state is ActionState.CANCELLED and then.reason in CANCELLING:
             return replace(
                 then,
-                reason=Reason.EDITED_KEPT.value,
+                reason=Reason.EDITED_KEPT,
                 removing=False,
                 detail=f"{then.detail}; you edited the draft, so it was left in your mailbox",
             )
@@ -325,7 +325,7 @@ class Executor:
     def _save(self, interview: Interview, record: ActionRecord) -> None:
         self._store.save_action(interview.id, record, self._now)
         self._written[(interview.id, record.slot)] = record
-        if record.state is ActionState.BLOCKED and record.reason != Reason.DRAFT_CAP.value:
+        if record.state is ActionState.BLOCKED and record.reason is not Reason.DRAFT_CAP:
             to = f" to {record.recipient}" if record.recipient else ""
             self.blocked.append(
                 scrub(

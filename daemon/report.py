@@ -39,7 +39,7 @@ def _action_json(record: ActionRecord | None, tz: ZoneInfo) -> ActionJson:
     return {
         "state": record.state.public,
         "due_at": _iso(record.due_at, tz) if record.state.public in _DUE_STATES else None,
-        "reason": record.reason,
+        "reason": None if record.reason is None else record.reason.value,
     }
 
 
@@ -75,7 +75,7 @@ def _cell(record: ActionRecord | None, tz: ZoneInfo) -> str:
     if state == "planned" and record.due_at:
         return f"planned {format_short(record.due_at, tz)}"
     if record.reason:
-        return f"{state}: {record.reason}"
+        return f"{state}: {record.reason.value}"
     return state
 
 
@@ -249,7 +249,7 @@ def _action_line(record: ActionRecord, tz: ZoneInfo) -> str:
     name = record.kind.value + (f" → {record.recipient}" if record.recipient else "")
     parts = [f"{name}: {record.state.public}"]
     if record.reason:
-        parts.append(f"({record.reason})")
+        parts.append(f"({record.reason.value})")
     if record.state is ActionState.DRAFTING:
         parts.append("— a draft is being created")
     if record.detail:

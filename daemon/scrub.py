@@ -13,16 +13,33 @@ import re
 REDACTED = "[redacted]"
 
 _SECRET_NAMES = (
-    "access_token", "refresh_token", "id_token", "device_code", "user_code", "client_secret",
-    "client_assertion", "assertion", "password", "passwd", "secret", "api_key", "apikey",
-    "token", "code",
-)  # fmt: skip
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "device_code",
+    "user_code",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "password",
+    "passwd",
+    "secret",
+    "api_key",
+    "apikey",
+    "token",
+    "code",
+)
 _SECRET_KEYS = "|".join(_SECRET_NAMES)
 # Names never used for anything but a secret: masked after ": " and " = " too, unquoted.
 _UNAMBIGUOUS_NAMES = (
-    "access_token", "refresh_token", "id_token", "device_code", "client_secret",
-    "client_assertion", "api_key",
-)  # fmt: skip
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "device_code",
+    "client_secret",
+    "client_assertion",
+    "api_key",
+)
 _UNAMBIGUOUS_KEYS = "|".join(_UNAMBIGUOUS_NAMES)
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization: Bearer <token>  /  Basic <credentials>

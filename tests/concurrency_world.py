@@ -33,6 +33,7 @@ import icalendar
 
 from daemon.domain.identity import action_message_id
 from daemon.domain.model import ActionKind
+from tests import configs
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD_MODULE = "tests.concurrency_child"
@@ -232,38 +233,18 @@ def write_interview(
 def _config_text(
     root: Path, accounts: list[AccountFiles], storage_url: str | None, poll_seconds: int
 ) -> str:
-    url = storage_url or f"sqlite:///{root / 'state.db'}"
-    parts = [
-        f"""[profile]
-name = "Ada Lovelace"
-timezone = "Europe/London"
-highlights = ["eight years of building data pipelines in Python"]
-
-[rules]
-thankyou_after_minutes = {THANKYOU_AFTER_MINUTES}
-working_hours = "00:00-23:59"
-working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-[storage]
-url = "{url}"
-
-[daemon]
-poll_seconds = {poll_seconds}
-notifications = false
-"""
-    ]
-    for account in accounts:
-        parts.append(
-            f"""
-[[accounts]]
-name = "{account.name}"
-provider = "local"
-address = "{account.address}"
-calendar = "{account.calendar}"
-maildir = "{account.maildir}"
-"""
-        )
-    return "".join(parts)
+    return configs.config_text(
+        rules={
+            "thankyou_after_minutes": THANKYOU_AFTER_MINUTES,
+            "working_hours": "00:00-23:59",
+            "working_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        },
+        storage=storage_url or f"sqlite:///{root / 'state.db'}",
+        daemon={"poll_seconds": poll_seconds, "notifications": False},
+        accounts=[
+            configs.local_account(a.name, a.address, a.calendar, a.maildir) for a in accounts
+        ],
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -92,15 +92,18 @@ TITLE_VETOES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # Description words that show the user is a research participant, a source or a trainee.
 CONTEXT_VETOES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("user or customer research", _rx(
-        _RESEARCH + r"|\b(?:gift card|voucher|incentive|gutschein|bon d['’]achat|"
-        r"tarjeta regalo|carte cadeau)\b|\bno right or wrong answers\b|"
-        r"\bkeine richtigen oder falschen\b|\bpas de bonnes? ou (?:de )?mauvaises?\b|"
-        r"\bno hay respuestas (?:correctas|buenas)\b|\bsurvey\b|\bumfrage\b|\benqu[êe]te\b|"
-        r"\bencuesta\b|\bexpert network\b|\bhonorari(?:um|o)\b"
-    )),
+    (
+        "user or customer research",
+        _rx(
+            _RESEARCH + r"|\b(?:gift card|voucher|incentive|gutschein|bon d['’]achat|"
+            r"tarjeta regalo|carte cadeau)\b|\bno right or wrong answers\b|"
+            r"\bkeine richtigen oder falschen\b|\bpas de bonnes? ou (?:de )?mauvaises?\b|"
+            r"\bno hay respuestas (?:correctas|buenas)\b|\bsurvey\b|\bumfrage\b|\benqu[êe]te\b|"
+            r"\bencuesta\b|\bexpert network\b|\bhonorari(?:um|o)\b"
+        ),
+    ),
     ("podcast, press or media", _rx(_PRESS)),
     ("exit or appraisal interview", _rx(_EXIT)),
     ("interviewer training", _rx(_TRAINING)),
     ("networking, not a job interview", _rx(_NETWORKING)),
-)  # fmt: skip
+)

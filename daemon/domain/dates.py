@@ -18,29 +18,27 @@ _WEEKDAYS: dict[Language, tuple[str, ...]] = {
     Language.ES: ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
 }
 
+# Each language's code, then its twelve month names in order.
+_MONTH_TABLE = """
+en January February March April May June July August September October November December
+de Januar Februar März April Mai Juni Juli August September Oktober November Dezember
+fr janvier février mars avril mai juin juillet août septembre octobre novembre décembre
+es enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+"""
 _MONTHS: dict[Language, tuple[str, ...]] = {
-    Language.EN: (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-    Language.DE: (
-        "Januar", "Februar", "März", "April", "Mai", "Juni",
-        "Juli", "August", "September", "Oktober", "November", "Dezember",
-    ),
-    Language.FR: (
-        "janvier", "février", "mars", "avril", "mai", "juin",
-        "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-    ),
-    Language.ES: (
-        "enero", "febrero", "marzo", "abril", "mayo", "junio",
-        "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-    ),
-}  # fmt: skip
+    Language(code): tuple(names)
+    for code, *names in map(str.split, _MONTH_TABLE.strip().splitlines())
+}
 
 # German readers know central and eastern European zones by their German names.
 _GERMAN_ZONES = {
-    "CET": "MEZ", "CEST": "MESZ", "EET": "OEZ", "EEST": "OESZ", "WET": "WEZ", "WEST": "WESZ",
-}  # fmt: skip
+    "CET": "MEZ",
+    "CEST": "MESZ",
+    "EET": "OEZ",
+    "EEST": "OESZ",
+    "WET": "WEZ",
+    "WEST": "WESZ",
+}
 
 # Zones without an abbreviation (tzdata writes "+04" for Asia/Dubai) are named in full.
 _UNNAMED_ZONE: dict[Language, str] = {

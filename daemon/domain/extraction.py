@@ -61,15 +61,22 @@ _ROLE_STOP = (
 # ("… für die Stelle als Data Engineer einzuladen", "… als Analyst zu sprechen").
 _ROLE_STOP_DE = _ROLE_STOP[:-1] + r"|\s+(?-i:zu\b|[a-zäöüß]+(?:en|ern|eln)\b))"
 _ROLE_PHRASES = (
-    re.compile(rf"\bfor (?:the|our|a|an) (?P<role>{_CAPS}) (?:position|role|opening|job|vacancy|post)\b"),
+    re.compile(
+        rf"\bfor (?:the|our|a|an) (?P<role>{_CAPS}) (?:position|role|opening|job|vacancy|post)\b"
+    ),
     re.compile(rf"\b(?:the|a|an|our) (?P<role>{_CAPS}) (?:position|role|opening|vacancy)\b"),
     re.compile(rf"\b(?:position|role|opening|post|vacancy) (?:of|as) (?:a |an )?(?P<role>{_CAPS})"),
     re.compile(rf"\bas (?:a|an|our|the) (?P<role>{_CAPS})"),
     re.compile(rf"\b(?:Stelle|Position|Rolle|Bewerbung) als {_ROLE_TEXT}{_ROLE_STOP_DE}", re.I),
-    re.compile(rf"\bf[üu]r die (?:Stelle|Position|Rolle) (?:als |des |der )?{_ROLE_TEXT}{_ROLE_STOP_DE}", re.I),
+    re.compile(
+        rf"\bf[üu]r die (?:Stelle|Position|Rolle) (?:als |des |der )?{_ROLE_TEXT}{_ROLE_STOP_DE}",
+        re.I,
+    ),
     re.compile(rf"\b(?:poste|post|emploi) d(?:e |['’]){_ROLE_TEXT}{_ROLE_STOP}", re.I),
-    re.compile(rf"\b(?:puesto|vacante|posici[óo]n|plaza|oferta|cargo) de {_ROLE_TEXT}{_ROLE_STOP}", re.I),
-)  # fmt: skip
+    re.compile(
+        rf"\b(?:puesto|vacante|posici[óo]n|plaza|oferta|cargo) de {_ROLE_TEXT}{_ROLE_STOP}", re.I
+    ),
+)
 
 _COMPANY_CONTEXT = re.compile(
     rf"\b(?:at|joining|join|bei(?: der| dem)?|chez|au sein (?:de |du |de la |des )|"

@@ -36,31 +36,32 @@ _TITLE_WEIGHT = 2
 _HIRING_WEIGHT = 2
 
 
-# Words that belong to one of the four languages only. Words two of them share ("de",
-# "la", "en", "que", "un", "in", "am", "position", "rôle"/"role") are deliberately absent.
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """The words of ``text``, split at white space: a word list written as one string."""
     return frozenset(text.split())
 
 
+# Words that belong to one of the four languages only. Words two of them share ("de",
+# "la", "en", "que", "un", "in", "am", "position", "rôle"/"role") are deliberately absent.
 _FUNCTION_WORDS: dict[Language, frozenset[str]] = {
-    Language.EN: _words(
+    Language.EN: words(
         "the and for with you your we our will of to is are be this that at on please "
         "looking forward meet meeting join call thanks thank regards best would like "
         "who which about from have has been look speak chat"
     ),
-    Language.DE: _words(
+    Language.DE: words(
         "und der die das den dem des mit fur fuer wir sie ihr ihre ihnen ihren ist sind "
         "nicht auf zu bei ein eine einen einem uns unser unsere unserem bitte freuen "
         "freundliche grusse gruesse uhr um vom zum zur uber ueber oder auch sich gerne "
         "gern herzlichen vielen dank termin sehr geehrte geehrter hallo gruezi "
         "wird werden haben hat dass noch"
     ),
-    Language.FR: _words(
+    Language.FR: words(
         "le les des du et pour avec nous vous votre vos est sont sur au aux une dans "
         "par ce cette qui ne pas merci bonjour cordialement heure serait notre "
         "plaisir rencontre avons tout toute"
     ),
-    Language.ES: _words(
+    Language.ES: words(
         "el los las del y para con nosotros usted ustedes su sus esta estan por una "
         "lo al muy gracias saludos hola mas como este nuestro nuestra nuestros "
         "atentamente cordial estaremos"
@@ -68,17 +69,17 @@ _FUNCTION_WORDS: dict[Language, frozenset[str]] = {
 }
 
 _HIRING_WORDS: dict[Language, frozenset[str]] = {
-    Language.EN: _words("hiring onsite round screen technical opening vacancy applied"),
-    Language.DE: _words(
+    Language.EN: words("hiring onsite round screen technical opening vacancy applied"),
+    Language.DE: words(
         "gesprach gespraech bewerbung stelle kennenlernen einladung bewerber "
         "bewerberin karriere personalabteilung probetag kandidat kandidatin "
         "telefoninterview videointerview stellenantritt"
     ),
-    Language.FR: _words(
+    Language.FR: words(
         "entretien entrevue embauche poste candidature candidat recrutement echange "
         "visioconference rendez ressources humaines talents courriel"
     ),
-    Language.ES: _words(
+    Language.ES: words(
         "entrevista puesto vacante candidato seleccion proceso empleo trabajo "
         "contratacion reclutamiento postulacion oferta llamada"
     ),

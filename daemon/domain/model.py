@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 
@@ -196,6 +197,13 @@ class Reason(StrEnum):
     DRAFT_CAP = "draft_cap"  # blocked: this pass already made max_new_drafts_per_pass
 
 
+ActionReason: TypeAlias = SkipReason | Reason
+"""Why an action was skipped, cancelled or blocked: a skip code or one of the other codes.
+
+The two enums share no value, so a stored code names exactly one member.
+"""
+
+
 @dataclass(frozen=True)
 class Signal:
     """One piece of evidence that an event is (or is not) a job interview."""
@@ -287,7 +295,7 @@ class ActionRecord:
     recipient: str
     state: ActionState = ActionState.PLANNED
     due_at: datetime | None = None
-    reason: str | None = None
+    reason: ActionReason | None = None
     detail: str = ""
     draft_id: str | None = None
     message_id: str | None = None

@@ -107,9 +107,14 @@ _GENERIC_PART = _rx(
 )
 # "s'occupera de la partie", "se encargará del caso": the object without its preposition.
 _OBJECT_PREPOSITIONS = (
-    ("de la ", "la "), ("de l'", "l'"), ("de l’", "l’"), ("du ", "le "), ("des ", "les "),
-    ("del ", "el "), ("de ", ""),
-)  # fmt: skip
+    ("de la ", "la "),
+    ("de l'", "l'"),
+    ("de l’", "l’"),
+    ("du ", "le "),
+    ("des ", "les "),
+    ("del ", "el "),
+    ("de ", ""),
+)
 # "our Head of Analytics", "nuestro CEO": the title without the invitation's point of view.
 _LEADING_WORDS = _rx(
     r"^(?:(?:our|the|a|an|unser(?:e|em|en|er)?|der|die|ein|eine|notre|nos|le|la|l['’]|un|une|"

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from daemon.domain.language import words
 from daemon.domain.model import (
     CalendarEvent,
     Exclusion,
@@ -15,39 +16,35 @@ from daemon.domain.model import (
 )
 
 # Free mail providers: a colleague there is not "at the user's organisation".
-PUBLIC_MAIL_DOMAINS: frozenset[str] = frozenset(
-    {
-        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk",
-        "live.com", "msn.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de",
-        "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com",
-        "pm.me", "gmx.de", "gmx.net", "gmx.com", "web.de", "t-online.de", "mail.com",
-        "yandex.com", "yandex.ru", "zoho.com", "fastmail.com", "hey.com", "orange.fr",
-        "free.fr", "laposte.net", "sfr.fr", "libero.it", "qq.com", "163.com",
-        "tutanota.com", "posteo.de", "mailbox.org", "telefonica.net", "hotmail.es",
-        "outlook.de", "outlook.fr", "outlook.es",
-    }
-)  # fmt: skip
+PUBLIC_MAIL_DOMAINS: frozenset[str] = words(
+    """
+    gmail.com googlemail.com outlook.com hotmail.com hotmail.co.uk live.com msn.com yahoo.com
+    yahoo.co.uk yahoo.fr yahoo.de icloud.com me.com mac.com aol.com proton.me protonmail.com
+    pm.me gmx.de gmx.net gmx.com web.de t-online.de mail.com yandex.com yandex.ru zoho.com
+    fastmail.com hey.com orange.fr free.fr laposte.net sfr.fr libero.it qq.com 163.com
+    tutanota.com posteo.de mailbox.org telefonica.net hotmail.es outlook.de outlook.fr
+    outlook.es
+    """
+)
 
 # Applicant-tracking tools that send interview invitations on an employer's behalf.
-HIRING_TOOL_DOMAINS: frozenset[str] = frozenset(
-    {
-        "greenhouse.io", "greenhouse-mail.io", "lever.co", "hire.lever.co", "ashbyhq.com",
-        "goodtime.io", "workday.com", "myworkday.com", "smartrecruiters.com",
-        "icims.com", "jobvite.com", "teamtailor.com", "teamtailor-mail.com", "personio.de",
-        "personio.com", "workable.com", "recruitee.com", "bamboohr.com", "modernloop.io",
-        "gem.com", "paradox.ai", "hirevue.com", "successfactors.com", "taleo.net",
-        "jazzhr.com", "breezy.hr", "pinpointhq.com", "join.com", "softgarden.io",
-        "softgarden.de", "welcometothejungle.com",
-    }
-)  # fmt: skip
+HIRING_TOOL_DOMAINS: frozenset[str] = words(
+    """
+    greenhouse.io greenhouse-mail.io lever.co hire.lever.co ashbyhq.com goodtime.io workday.com
+    myworkday.com smartrecruiters.com icims.com jobvite.com teamtailor.com teamtailor-mail.com
+    personio.de personio.com workable.com recruitee.com bamboohr.com modernloop.io gem.com
+    paradox.ai hirevue.com successfactors.com taleo.net jazzhr.com breezy.hr pinpointhq.com
+    join.com softgarden.io softgarden.de welcometothejungle.com
+    """
+)
 
 # Every tool that sends invitations for someone: hiring tools and general booking tools.
-SCHEDULING_TOOL_DOMAINS: frozenset[str] = HIRING_TOOL_DOMAINS | frozenset(
-    {
-        "calendly.com", "cronofy.com", "doodle.com", "youcanbook.me", "rippling.com",
-        "calendar-notification.google.com", "hubspot.com", "zoom.us",
-    }
-)  # fmt: skip
+SCHEDULING_TOOL_DOMAINS: frozenset[str] = HIRING_TOOL_DOMAINS | words(
+    """
+    calendly.com cronofy.com doodle.com youcanbook.me rippling.com
+    calendar-notification.google.com hubspot.com zoom.us
+    """
+)
 
 _RESOURCE_DOMAIN_HINTS = ("resource.calendar.google.com", "group.calendar.google.com")
 
@@ -89,13 +86,13 @@ def is_scheduling_tool(address: str) -> bool:
 
 
 # What scheduling tools are called when they sign an invitation with their own name.
-TOOL_NAMES: frozenset[str] = frozenset(
-    {
-        "greenhouse", "lever", "ashby", "goodtime", "workday", "smartrecruiters", "icims",
-        "personio", "teamtailor", "jobvite", "workable", "recruitee", "bamboohr", "softgarden",
-        "successfactors", "taleo", "modernloop", "calendly", "doodle", "zoom", "cronofy",
-    }
-)  # fmt: skip
+TOOL_NAMES: frozenset[str] = words(
+    """
+    greenhouse lever ashby goodtime workday smartrecruiters icims personio teamtailor jobvite
+    workable recruitee bamboohr softgarden successfactors taleo modernloop calendly doodle zoom
+    cronofy
+    """
+)
 
 
 def is_shared_sender(address: str) -> bool:

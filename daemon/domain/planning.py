@@ -18,6 +18,7 @@ from daemon.domain.model import (
     CANCELLING,
     THANKYOU_DESPITE,
     ActionKind,
+    ActionReason,
     ActionRecord,
     ActionState,
     DraftContent,
@@ -163,6 +164,10 @@ class Plan:
     decisions: tuple[Decision, ...]
 
 
+# Skip reasons that, once the outreach ended with them, hold for the whole interview.
+_STICKY: frozenset[SkipReason] = frozenset({SkipReason.ALREADY_IN_TOUCH, SkipReason.TOO_LATE})
+
+
 def effective_skip(
     interview: Interview, records: Sequence[ActionRecord]
 ) -> tuple[SkipReason | None, str]:
@@ -171,9 +176,9 @@ def effective_skip(
         return interview.skip_reason, interview.skip_detail
     for record in records:
         if record.kind is ActionKind.OUTREACH and record.state is ActionState.SKIPPED:
-            sticky = {SkipReason.ALREADY_IN_TOUCH.value, SkipReason.TOO_LATE.value}
-            if record.reason in sticky:
-                return SkipReason(record.reason), record.detail
+            reason = record.reason
+            if isinstance(reason, SkipReason) and reason in _STICKY:
+                return reason, record.detail
     return None, ""
 
 
@@ -236,16 +241,16 @@ class _Planner:
         if record.state is not ActionState.PLANNED:
             return record
         if self.skip is not None:
-            return self._close(record, ActionState.SKIPPED, self.skip.value, self.skip_detail)
+            return self._close(record, ActionState.SKIPPED, self.skip, self.skip_detail)
         tz = self.context.timezone
         opens, closes = outreach_window(self.interview.start, self.rules, tz)
         if self.now >= closes:
             detail = f"the outreach window closed at {format_short(closes, tz)}"
-            return self._close(record, ActionState.SKIPPED, SkipReason.TOO_LATE.value, detail)
+            return self._close(record, ActionState.SKIPPED, SkipReason.TOO_LATE, detail)
         in_touch = self.facts.in_touch
         if in_touch is not None and self.now >= opens and self._already_in_touch(in_touch):
             return self._close(
-                record, ActionState.SKIPPED, SkipReason.ALREADY_IN_TOUCH.value, in_touch.detail
+                record, ActionState.SKIPPED, SkipReason.ALREADY_IN_TOUCH, in_touch.detail
             )
         return self._due(record, opens, "the outreach window opens")
 
@@ -259,21 +264,21 @@ class _Planner:
         if record.state is not ActionState.PLANNED:
             return
         if self.skip is not None:
-            self._close(record, ActionState.SKIPPED, self.skip.value, self.skip_detail)
+            self._close(record, ActionState.SKIPPED, self.skip, self.skip_detail)
             return
         if outreach.state in {ActionState.SKIPPED, ActionState.DISMISSED, ActionState.CANCELLED}:
             detail = f"the outreach was {outreach.state.value}"
-            self._close(record, ActionState.SKIPPED, Reason.NOT_SENT.value, detail)
+            self._close(record, ActionState.SKIPPED, Reason.NOT_SENT, detail)
             return
         if outreach.state is not ActionState.SENT or outreach.sent_at is None:
             if self.now >= self.interview.start:
                 detail = "the outreach was not sent before the interview"
-                self._close(record, ActionState.SKIPPED, Reason.NOT_SENT.value, detail)
+                self._close(record, ActionState.SKIPPED, Reason.NOT_SENT, detail)
             else:
                 self._keep(replace(record, due_at=None, detail="waits until the outreach is sent"))
             return
         if self.facts.reply is not None:
-            self._close(record, ActionState.SKIPPED, Reason.REPLIED.value, self.facts.reply.why)
+            self._close(record, ActionState.SKIPPED, Reason.REPLIED, self.facts.reply.why)
             return
         due = followup_due(outreach.sent_at, self.rules, self.context.timezone)
         latest = self.interview.start - timedelta(hours=self.rules.followup_min_gap_hours)
@@ -284,7 +289,7 @@ class _Planner:
                 f"it would be drafted {format_short(lands, self.context.timezone)}, less than "
                 f"{self.rules.followup_min_gap_hours} h before the interview"
             )
-            self._close(record, ActionState.SKIPPED, Reason.TOO_CLOSE.value, detail)
+            self._close(record, ActionState.SKIPPED, Reason.TOO_CLOSE, detail)
             return
         why = f"{self.rules.followup_after_hours} h after the outreach was sent, without a reply"
         note = "; not counted as replies: "
@@ -298,9 +303,7 @@ class _Planner:
         if self.facts.reply is None:
             return
         if self._observed(record) is DraftStatus.UNTOUCHED:
-            self._delete_then(
-                record, ActionState.CANCELLED, Reason.REPLIED.value, self.facts.reply.why
-            )
+            self._delete_then(record, ActionState.CANCELLED, Reason.REPLIED, self.facts.reply.why)
         else:
             self._keep(replace(record, detail=f"{self.facts.reply.why}; your edited draft is kept"))
 
@@ -311,14 +314,14 @@ class _Planner:
         if record.state is not ActionState.PLANNED:
             return
         if self.skip is not None and self.skip not in THANKYOU_DESPITE:
-            self._close(record, ActionState.SKIPPED, self.skip.value, self.skip_detail)
+            self._close(record, ActionState.SKIPPED, self.skip, self.skip_detail)
             return
         missed_after = self.interview.end + timedelta(hours=self.rules.thankyou_missed_hours)
         if self.now > missed_after:
             detail = (
                 f"more than {self.rules.thankyou_missed_hours} h passed since the interview ended"
             )
-            self._close(record, ActionState.SKIPPED, Reason.MISSED.value, detail)
+            self._close(record, ActionState.SKIPPED, Reason.MISSED, detail)
             return
         due = thankyou_due(self.interview.end, self.rules, self.context.timezone)
         why = f"{self.rules.thankyou_after_minutes} min after the interview ends, in working hours"
@@ -369,17 +372,15 @@ class _Planner:
         if status is DraftStatus.SENT:
             return self._mark_sent(record)
         if status is DraftStatus.GONE:
-            return self._close(
-                record, ActionState.DISMISSED, None,
-                "you deleted the draft without sending it; it will not be drafted again",
-            )  # fmt: skip
+            detail = "you deleted the draft without sending it; it will not be drafted again"
+            return self._close(record, ActionState.DISMISSED, None, detail)
         started = self.now >= self.interview.start
         if started_matters and started:
             if status is DraftStatus.UNTOUCHED:
+                detail = "the interview started before the draft was sent"
                 return self._delete_then(
-                    record, ActionState.CANCELLED, Reason.INTERVIEW_STARTED.value,
-                    "the interview started before the draft was sent",
-                )  # fmt: skip
+                    record, ActionState.CANCELLED, Reason.INTERVIEW_STARTED, detail
+                )
             return record
         if self.skip is not None and record.kind is not ActionKind.THANKYOU:
             return self._withdraw(record, self.skip)
@@ -403,11 +404,14 @@ class _Planner:
         sent = observation.sent
         sent_at = sent.date if sent else self.now
         updated = replace(
-            record, state=ActionState.SENT, sent_at=sent_at, due_at=None,
+            record,
+            state=ActionState.SENT,
+            sent_at=sent_at,
+            due_at=None,
             message_id=sent.message_id if sent else record.message_id,
             thread_id=(sent.thread_id if sent and sent.thread_id else record.thread_id),
             detail=f"you sent it at {format_short(sent_at, self.context.timezone)}",
-        )  # fmt: skip
+        )
         return self._keep(updated)
 
     def _cancel(self, record: ActionRecord, reason: SkipReason) -> ActionRecord:
@@ -416,18 +420,16 @@ class _Planner:
             if status is DraftStatus.SENT:
                 return self._mark_sent(record)
             if status is DraftStatus.UNTOUCHED:
-                return self._delete_then(
-                    record, ActionState.CANCELLED, reason.value, self.skip_detail
-                )
+                return self._delete_then(record, ActionState.CANCELLED, reason, self.skip_detail)
             if status is DraftStatus.EDITED:
                 detail = f"{self.skip_detail}; you edited the draft, so it was left in your mailbox"
-                return self._close(record, ActionState.CANCELLED, Reason.EDITED_KEPT.value, detail)
-        return self._close(record, ActionState.CANCELLED, reason.value, self.skip_detail)
+                return self._close(record, ActionState.CANCELLED, Reason.EDITED_KEPT, detail)
+        return self._close(record, ActionState.CANCELLED, reason, self.skip_detail)
 
     def _withdraw(self, record: ActionRecord, reason: SkipReason) -> ActionRecord:
         """A skip reason that appeared after drafting: remove an untouched draft."""
         if self._observed(record) is DraftStatus.UNTOUCHED:
-            return self._delete_then(record, ActionState.SKIPPED, reason.value, self.skip_detail)
+            return self._delete_then(record, ActionState.SKIPPED, reason, self.skip_detail)
         note = f"{reason.value}: {self.skip_detail}; your edited draft is left as it is"
         return self._keep(replace(record, detail=note))
 
@@ -470,7 +472,7 @@ class _Planner:
                 record,
                 state=ActionState.BLOCKED,
                 due_at=due,
-                reason=Reason.TEMPLATE_RULE.value,
+                reason=Reason.TEMPLATE_RULE,
                 detail=f"cannot draft: {self.problem}",
             )
             return self._keep(blocked)
@@ -519,11 +521,17 @@ class _Planner:
     ) -> RenderContext:
         language = self.context.language_of(self.interview)
         return RenderContext(
-            kind=kind, recipient=recipient, interview=self.interview,
-            user_name=self.context.user_name, signature=self.context.signature,
-            highlights=self.context.highlights_in(language), timezone=self.context.timezone,
-            reply_subject=reply_subject, language=language, note_sent_at=note_sent_at,
-        )  # fmt: skip
+            kind=kind,
+            recipient=recipient,
+            interview=self.interview,
+            user_name=self.context.user_name,
+            signature=self.context.signature,
+            highlights=self.context.highlights_in(language),
+            timezone=self.context.timezone,
+            reply_subject=reply_subject,
+            language=language,
+            note_sent_at=note_sent_at,
+        )
 
     def _recipient(self, record: ActionRecord) -> Participant | None:
         if record.kind is ActionKind.THANKYOU:
@@ -539,7 +547,7 @@ class _Planner:
         return self._outreach_record() if record.kind is ActionKind.FOLLOWUP else None
 
     def _delete_then(
-        self, record: ActionRecord, state: ActionState, reason: str, detail: str
+        self, record: ActionRecord, state: ActionState, reason: ActionReason, detail: str
     ) -> ActionRecord:
         """Delete the untouched draft of ``record``; the action then ends in ``state``."""
         then = replace(record, state=state, reason=reason, detail=detail, due_at=None)
@@ -547,7 +555,7 @@ class _Planner:
         return then
 
     def _close(
-        self, record: ActionRecord, state: ActionState, reason: str | None, detail: str
+        self, record: ActionRecord, state: ActionState, reason: ActionReason | None, detail: str
     ) -> ActionRecord:
         closed = replace(record, state=state, reason=reason, detail=detail, due_at=None)
         return self._keep(closed)

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from daemon.domain.jobtitles import job_title_in
+from daemon.domain.language import words
 from daemon.domain.model import CalendarEvent, Participant, RecipientRule
 from daemon.domain.people import display_name
 
@@ -61,21 +62,26 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # Words after which the description names who conducts the interview, strongest first:
 # leading or conducting it, being "the interviewer", then meeting or talking with them.
 _NAME_FOLLOWS: tuple[re.Pattern[str], ...] = (
-    _rx(r"\b(?:conducted|led|run|hosted|facilitated)\s+by\s+"
+    _rx(
+        r"\b(?:conducted|led|run|hosted|facilitated)\s+by\s+"
         r"|\b(?:geführt|durchgeführt|geleitet|moderiert)\s+(?:von|durch)\s+"
         r"|\bdas\s+(?:gespräch|interview)\s+(?:führ(?:t|en)|leite[nt]|übernimmt)\s+"
         r"|\b(?:men[ée]e?|conduite?|anim[ée]e?)\s+par\s+"
         r"|\b(?:conducida|conducido|dirigida|dirigido|realizada|realizado|guiada|guiado)\s+por\s+"
-        r"|\b(?:conducirá|dirigirá|liderará|realizará|llevará)\s+"),
-    _rx(r"\byour\s+interviewer\s*(?:is|will\s+be|:|-|–)\s*"
+        r"|\b(?:conducirá|dirigirá|liderará|realizará|llevará)\s+"
+    ),
+    _rx(
+        r"\byour\s+interviewer\s*(?:is|will\s+be|:|-|–)\s*"
         r"|\binterviewers?\s*:\s*|\bentrevistador(?:es|as?)?\s*:\s*|\bintervenante?s?\s*:\s*"
         r"|\bihre?\s+(?:gesprächspartner(?:in|innen)?|interview(?:er|partner)(?:in)?)\s*"
         r"(?:ist|wird|sind|:)\s*"
         r"|\bvotre\s+(?:interlocut(?:eur|rice)|intervieweu?r|recruteu?r)\s*(?:sera|est|:)\s*"
         r"|\bvous\s+rencontrerez\s*:?\s*"
         r"|\btu\s+entrevistador(?:a)?\s*(?:será|es|:)\s*"
-        r"|\b(?:te|le|la|lo)\s+entrevistar[áa]n?\s+"),
-    _rx(r"\b(?:you(?:'|’)ll|you\s+will|you\s+are\s+going\s+to|you(?:'|’)re\s+going\s+to)\s+"
+        r"|\b(?:te|le|la|lo)\s+entrevistar[áa]n?\s+"
+    ),
+    _rx(
+        r"\b(?:you(?:'|’)ll|you\s+will|you\s+are\s+going\s+to|you(?:'|’)re\s+going\s+to)\s+"
         r"(?:be\s+)?(?:meet(?:ing)?|speak(?:ing)?|talk(?:ing)?|chat(?:ting)?|interview(?:ing)?|"
         r"be\s+interviewed\s+by)\s+(?:with\s+)?"
         r"|\b(?:conversation|interview|call|chat|session|meeting)\s+(?:is\s+|will\s+be\s+)?with\s+"
@@ -88,8 +94,9 @@ _NAME_FOLLOWS: tuple[re.Pattern[str], ...] = (
         r"|\b(?:la|lo)\s+(?:harás|hará|realizarás|realizará|tendrás|tendrá)\s+con\s+"
         r"|\b(?:hablarás|hablará|conversarás|conversará|vas\s+a\s+(?:conversar|hablar)|"
         r"te\s+reunirás|se\s+reunirá|estarás|estará)\s+con\s+"
-        r"|\b(?:entrevista|llamada|reunión|sesión|conversación|charla|prueba)\s+(?:será\s+)?con\s+"),
-)  # fmt: skip
+        r"|\b(?:entrevista|llamada|reunión|sesión|conversación|charla|prueba)\s+(?:será\s+)?con\s+"
+    ),
+)
 
 # Words before which the description names who conducts it ("Hana will lead the session").
 _NAME_PRECEDES = _rx(
@@ -113,13 +120,12 @@ _SENTENCE_END = re.compile(r"\n|;|(?<=[\w)]{4})\.(?:\s|$)|(?<=[)])\.(?:\s|$)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*·–]\s*)?(?P<item>\S.*)$")
 
 # Name parts that are no use for recognising a person in a text.
-_NOT_NAME = frozenset(
-    {
-        "dr", "prof", "ing", "mag", "mme", "mlle", "m", "mr", "mrs", "ms", "herr", "frau",
-        "sr", "sra", "srta", "don", "doña", "dipl", "de", "del", "della", "der", "den", "van",
-        "von", "la", "le", "du", "da", "dos", "das", "di", "y",
-    }
-)  # fmt: skip
+_NOT_NAME = words(
+    """
+    dr prof ing mag mme mlle m mr mrs ms herr frau sr sra srta don doña dipl de del della der
+    den van von la le du da dos das di y
+    """
+)
 
 
 def named_conductor(

@@ -22,8 +22,9 @@ def outreach_window(start: datetime, rules: Rules, tz: ZoneInfo) -> tuple[dateti
     ``draft_time``, and closes ``outreach_latest_days`` × 24 h before the start.
     """
     interview_day = start.astimezone(tz).date()
-    opens = local_time(interview_day - timedelta(days=rules.outreach_earliest_days),
-                       rules.draft_time, tz)  # fmt: skip
+    opens = local_time(
+        interview_day - timedelta(days=rules.outreach_earliest_days), rules.draft_time, tz
+    )
     closes = start - timedelta(hours=24 * rules.outreach_latest_days)
     return opens, closes
 

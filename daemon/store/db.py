@@ -107,6 +107,18 @@ def migrate(engine: Engine, shown: str | None = None) -> None:
         _upgrade(conn, where)
 
 
+def schema_revision(url: str) -> tuple[str, list[str]]:
+    """Open the database at ``url`` as :func:`open_engine` does (creating or migrating it):
+    its address as shown (never a password) and the schema revisions stamped in it."""
+    engine = open_engine(url)
+    try:
+        shown = engine.url.render_as_string(hide_password=True)
+        with engine.connect() as conn, conn.begin():
+            return shown, sorted(stored_revisions(conn))
+    finally:
+        engine.dispose()
+
+
 def stored_revisions(conn: Connection) -> set[str]:
     """The schema revisions stamped in the database (none for a new one), read with plain SQL."""
     if not conn.dialect.has_table(conn, "alembic_version"):

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
+from daemon.domain.model import (
+    ActionKind,
+    ActionReason,
+    ActionRecord,
+    ActionState,
+    Interview,
+    Reason,
+    SkipReason,
+)
 from daemon.store.codec import interview_from_json
 
 _KIND_ORDER = {kind.value: rank for rank, kind in enumerate(ActionKind)}
@@ -117,15 +125,38 @@ def account_state_from_row(row: Any) -> AccountState:
     )
 
 
+_REASONS: dict[str, ActionReason] = {member.value: member for member in (*SkipReason, *Reason)}
+
+
+def reason_from_row(code: str | None, detail: str) -> tuple[ActionReason | None, str]:
+    """The reason and detail of an ``actions`` row's ``reason`` and ``detail`` columns.
+
+    A code this version does not know (written by a newer one) is not a reason here: it
+    reads as no reason, and stays in sight at the front of the detail. Never raises.
+    """
+    if not code:
+        return None, detail
+    reason = _REASONS.get(code)
+    if reason is not None:
+        return reason, detail
+    return None, f"{code}: {detail}" if detail else code
+
+
+def reason_to_row(reason: ActionReason | None) -> str | None:
+    """The ``reason`` column's value for ``reason``."""
+    return None if reason is None else reason.value
+
+
 def action_from_row(row: Any) -> ActionRecord:
     """The ``ActionRecord`` of an ``actions`` row (any object with its columns as attributes)."""
+    reason, detail = reason_from_row(row.reason, row.detail)
     return ActionRecord(
         kind=ActionKind(row.kind),
         recipient=row.recipient,
         state=ActionState(row.state),
         due_at=row.due_at,
-        reason=row.reason,
-        detail=row.detail,
+        reason=reason,
+        detail=detail,
         draft_id=row.draft_id,
         message_id=row.message_id,
         thread_id=row.thread_id,

@@ -34,6 +34,7 @@ from daemon.store.records import (
     account_state_from_row,
     action_from_row,
     action_order,
+    reason_to_row,
     tracked_from_rows,
 )
 from daemon.store.schema import accounts, actions, audit_log, interviews, leases
@@ -235,7 +236,7 @@ class Store:
             "recipient": record.recipient,
             "state": record.state.value,
             "due_at": record.due_at,
-            "reason": record.reason,
+            "reason": reason_to_row(record.reason),
             "detail": record.detail,
             "draft_id": record.draft_id,
             "message_id": record.message_id,

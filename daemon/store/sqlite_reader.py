@@ -31,10 +31,19 @@ _PREFIX = "sqlite:///"
 # Columns of type UTCDateTime (daemon.store.schema): SQLite keeps them as naive UTC text.
 _TIMES = frozenset(
     {
-        "start_at", "end_at", "first_seen_at", "updated_at", "due_at", "drafted_at",
-        "sent_at", "drafted_for", "written_at", "last_pass_at", "last_success_at",
+        "start_at",
+        "end_at",
+        "first_seen_at",
+        "updated_at",
+        "due_at",
+        "drafted_at",
+        "sent_at",
+        "drafted_for",
+        "written_at",
+        "last_pass_at",
+        "last_success_at",
     }
-)  # fmt: skip
+)
 _FLAGS = frozenset({"gone", "edited", "removing", "needs_auth"})
 _BUSY_SECONDS = 30.0  # as the Store's: another process may be writing
 

@@ -16,9 +16,10 @@ from typing import Any
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import InstalledAppFlow
 
-from daemon.config import GoogleAccount
 from daemon.errors import AuthorizationNeeded, ProviderError, UserError
 from daemon.secrets import TokenStore
+from providers.google.settings import GoogleAccount
+from providers.provider import saved_entry
 
 SCOPES = (
     "https://www.googleapis.com/auth/gmail.readonly",
@@ -145,15 +146,8 @@ def run_consent_flow(
     return credentials
 
 
-def _entry(account: GoogleAccount, tokens: TokenStore) -> dict[str, Any] | None:
-    raw = tokens.get(account.name)
-    if not raw:
-        return None
-    try:
-        entry = json.loads(raw)
-    except ValueError:
-        return None
-    return entry if isinstance(entry, dict) else None
+def _entry(account: GoogleAccount, tokens: TokenStore) -> dict[str, Any]:
+    return saved_entry(tokens.get(account.name))
 
 
 def _first_line(error: BaseException) -> str:

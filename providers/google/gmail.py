@@ -79,10 +79,13 @@ class GmailMailbox:
         while True:
             page = self._http.execute(
                 self._users.history().list(
-                    userId="me", startHistoryId=cursor, historyTypes=HISTORY_TYPES,
-                    maxResults=500, pageToken=page_token,
+                    userId="me",
+                    startHistoryId=cursor,
+                    historyTypes=HISTORY_TYPES,
+                    maxResults=500,
+                    pageToken=page_token,
                 )
-            )  # fmt: skip
+            )
             for record in json_objects(page.get("history")):
                 threads.update(_thread_ids(record))
             latest = str(page.get("historyId") or latest)

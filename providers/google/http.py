@@ -2,11 +2,12 @@
 
 * one ``AuthorizedHttp`` per thread (httplib2 is not thread-safe);
 * a timeout on every connection;
-* 429, 5xx and 403 rate-limit answers are retried with exponential backoff and jitter,
-  honouring ``Retry-After``; network faults likewise;
+* 429, 5xx and 403 rate-limit answers are retried under the retry policy
+  (:mod:`providers.retry`: exponential backoff and jitter, honouring ``Retry-After``);
+  network faults likewise;
 * a revoked or expired grant becomes ``AuthorizationNeeded``;
 * token refreshes (google-auth's, before a request whose token expired and after a 401) go
-  through a ``requests`` session under the same policy (:mod:`providers.retry_session`):
+  through a ``requests`` session under the same policy (:meth:`RetryPolicy.session`):
   a busy token endpoint is waited out as asked, and one that stays busy ends the request
   with ``TransientError``;
 * refreshed tokens are handed to ``on_refresh`` at once (to be saved in the keyring).
@@ -18,7 +19,6 @@ import json
 import os
 import random
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -31,16 +31,16 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from daemon.errors import AuthorizationNeeded, ProviderError, TransientError
-from providers.retry_session import RETRIED_STATUSES, retry_session
+from providers.retry import Again, RetryPolicy, pause, send_with_retries
 
 TIMEOUT_SECONDS = 30
 MAX_ATTEMPTS = 5
 MAX_WAIT_SECONDS = 60.0
+POLICY = RetryPolicy(attempts=MAX_ATTEMPTS, max_wait=MAX_WAIT_SECONDS)
 _RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"}
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
 # google-auth retries a token request answered 408 by itself, sleeping for real: the
 # session retries it first, so google-auth never sees one.
-_TOKEN_RETRY_STATUSES = RETRIED_STATUSES | {408}
+_TOKEN_RETRY_STATUSES = POLICY.statuses | {408}
 
 
 class NotFound(ProviderError):
@@ -84,11 +84,8 @@ class GoogleHttp:
         """This thread's authorized connection (created on first use)."""
         http = getattr(self._local, "http", None)
         if http is None:
-            session = retry_session(
-                attempts=MAX_ATTEMPTS,
-                max_wait=MAX_WAIT_SECONDS,
-                pause=self._sleep,
-                statuses=_TOKEN_RETRY_STATUSES,
+            session = POLICY.session(
+                self._sleep, statuses=_TOKEN_RETRY_STATUSES, jitter=self._jitter
             )
             http = _AuthorizedHttp(self.credentials, new_http(), _TokenRequest(session))
             self._local.http = http
@@ -118,44 +115,51 @@ class GoogleHttp:
         answer, that is the result: a failed create may have been carried out after all
         (its answer lost), and creating twice must not follow.
         """
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            if attempt > 1 and before_retry is not None:
-                done = before_retry()
-                if done is not None:
-                    return done
-            try:
-                self.requests_sent += 1
-                result = request.execute(http=self.authorized_http(), num_retries=0)
-                self._saw_token()
-                return result if isinstance(result, dict) else {}
-            except HttpError as error:
-                self._saw_token()
-                wait = self._retry_wait(error, attempt)
-                if wait is None:
-                    raise self._mapped(error) from error
-            except RefreshError as error:
-                if getattr(error, "retryable", False):  # google-auth's verdict: busy, not refused
-                    raise TransientError(_BUSY_SIGN_IN, self.account) from error
-                raise AuthorizationNeeded(
-                    _refresh_message(self.account, error), self.account
+        return send_with_retries(
+            lambda attempt: self._attempt(request, attempt),
+            policy=POLICY,
+            sleep=self._sleep,
+            before_retry=before_retry,
+            exhausted=lambda: TransientError(
+                "Google kept refusing the request; will try again later", self.account
+            ),
+        )
+
+    def _attempt(self, request: Executable, attempt: int) -> dict[str, Any] | Again:
+        """Send the request once: its answer, ``Again`` after a fault worth retrying, or
+        the error it maps to."""
+        try:
+            self.requests_sent += 1
+            result = request.execute(http=self.authorized_http(), num_retries=0)
+            self._saw_token()
+            return result if isinstance(result, dict) else {}
+        except HttpError as error:
+            self._saw_token()
+            wait = self._retry_wait(error, attempt)
+            if wait is None:
+                raise self._mapped(error) from error
+            return Again(wait)
+        except RefreshError as error:
+            if getattr(error, "retryable", False):  # google-auth's verdict: busy, not refused
+                raise TransientError(_BUSY_SIGN_IN, self.account) from error
+            raise AuthorizationNeeded(
+                _refresh_message(self.account, error), self.account
+            ) from error
+        except TransportError as error:
+            if isinstance(error.__cause__, requests.exceptions.RetryError):
+                # The refresh's session already retried as the policy allows: not again.
+                raise TransientError(_BUSY_SIGN_IN, self.account) from error
+            if POLICY.is_last(attempt):
+                raise TransientError(
+                    f"cannot reach Google's sign-in service: {_short(error)}", self.account
                 ) from error
-            except TransportError as error:
-                if isinstance(error.__cause__, requests.exceptions.RetryError):
-                    # The refresh's session already retried as the policy allows: not again.
-                    raise TransientError(_BUSY_SIGN_IN, self.account) from error
-                if attempt == MAX_ATTEMPTS:
-                    raise TransientError(
-                        f"cannot reach Google's sign-in service: {_short(error)}", self.account
-                    ) from error
-                wait = self._backoff(attempt)
-            except (TimeoutError, httplib2.HttpLib2Error, OSError) as error:
-                if attempt == MAX_ATTEMPTS:
-                    raise TransientError(
-                        f"cannot reach Google: {_short(error)}", self.account
-                    ) from error
-                wait = self._backoff(attempt)
-            self._sleep(wait)
-        raise TransientError("Google kept refusing the request; will try again later", self.account)
+            return Again(POLICY.backoff(attempt, self._jitter()))
+        except (TimeoutError, httplib2.HttpLib2Error, OSError) as error:
+            if POLICY.is_last(attempt):
+                raise TransientError(
+                    f"cannot reach Google: {_short(error)}", self.account
+                ) from error
+            return Again(POLICY.backoff(attempt, self._jitter()))
 
     def _saw_token(self) -> None:
         if self.credentials.token != self._token:
@@ -163,17 +167,9 @@ class GoogleHttp:
             self._on_refresh(self.credentials)
 
     def _retry_wait(self, error: HttpError, attempt: int) -> float | None:
-        status = error.resp.status
-        retryable = status in _RETRY_STATUSES or (
-            status == 403 and _reasons(error) & _RATE_LIMIT_REASONS
-        )
-        if not retryable or attempt == MAX_ATTEMPTS:
+        if not _busy(error) or POLICY.is_last(attempt):
             return None
-        retry_after = _retry_after(error)
-        return retry_after if retry_after is not None else self._backoff(attempt)
-
-    def _backoff(self, attempt: int) -> float:
-        return min(MAX_WAIT_SECONDS, 2.0 ** (attempt - 1) + self._jitter())
+        return POLICY.wait(attempt, error.resp.get("retry-after"), self._jitter())
 
     def _mapped(self, error: HttpError) -> ProviderError:
         status = error.resp.status
@@ -188,13 +184,18 @@ class GoogleHttp:
             return NotFound(text, self.account)
         if status == 410:
             return Gone(text, self.account)
-        if status in _RETRY_STATUSES or (status == 403 and _reasons(error) & _RATE_LIMIT_REASONS):
+        if _busy(error):
             return TransientError(
-                f"Google is busy ({status}): {text}", self.account, _retry_after(error)
+                f"Google is busy ({status}): {text}",
+                self.account,
+                POLICY.retry_after(error.resp.get("retry-after")),
             )
         if status == 403:
-            return ProviderError(f"Google refused access ({text}); run `interview-outreach auth {self.account}` "
-                                 "and grant every permission asked for", self.account)  # fmt: skip
+            return ProviderError(
+                f"Google refused access ({text}); run `interview-outreach auth {self.account}` "
+                "and grant every permission asked for",
+                self.account,
+            )
         return ProviderError(f"Google answered {status}: {text}", self.account)
 
 
@@ -236,11 +237,6 @@ class _AuthorizedHttp(google_auth_httplib2.AuthorizedHttp):  # type: ignore[misc
         self._request = refresh_request
 
 
-def pause(seconds: float) -> None:
-    """Wait between retries (tests replace this; nothing else in the program sleeps)."""
-    time.sleep(seconds)
-
-
 def new_http() -> httplib2.Http:
     """An httplib2 connection with a timeout, trusting ``HTTPLIB2_CA_CERTS`` when set."""
     # httplib2 reads HTTPLIB2_CA_CERTS only when imported; read it now so it can be set later.
@@ -272,12 +268,11 @@ def _message(error: HttpError) -> str:
     return str(_error_body(error).get("message") or error.resp.reason or "no details")
 
 
-def _retry_after(error: HttpError) -> float | None:
-    value = error.resp.get("retry-after")
-    try:
-        return min(MAX_WAIT_SECONDS, max(0.0, float(value))) if value is not None else None
-    except ValueError:
-        return None
+def _busy(error: HttpError) -> bool:
+    """Whether Google's answer means "busy, ask again": a retried status, or a 403 whose
+    reason is a rate limit."""
+    status = error.resp.status
+    return POLICY.retries(status) or bool(status == 403 and _reasons(error) & _RATE_LIMIT_REASONS)
 
 
 def _refresh_message(account: str, error: RefreshError) -> str:

@@ -1,6 +1,5 @@
-"""The local provider: a vdir or ``.ics`` calendar and a Maildir mailbox, no network."""
+"""The local provider: a vdir or ``.ics`` calendar and a Maildir mailbox, no network.
 
-from providers.local.calendar import LocalCalendar
-from providers.local.mailbox import LocalMailbox
-
-__all__ = ["LocalCalendar", "LocalMailbox"]
+The daemon reaches it through ``providers.local.provider.PROVIDER``; the calendar is in
+:mod:`providers.local.calendar`, the mailbox in :mod:`providers.local.mailbox`.
+"""

@@ -14,16 +14,22 @@ from urllib.parse import urlsplit
 import msal
 import requests
 
-from daemon.config import MicrosoftAccount
 from daemon.errors import AuthorizationNeeded, ProviderError
 from daemon.secrets import TokenStore
+from providers.microsoft.settings import MicrosoftAccount
+from providers.microsoft.signin_http import sign_in_session
+from providers.provider import saved_entry
 
 # MSAL adds openid, profile and offline_access itself (and refuses them if passed).
 SCOPES = ["Mail.ReadWrite", "Calendars.Read", "User.Read"]
 _MICROSOFT_HOSTS = {
-    "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
-    "login.partner.microsoftonline.cn", "login.microsoftonline.de", "login.windows.net",
-}  # fmt: skip
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn",
+    "login.microsoftonline.de",
+    "login.windows.net",
+}
 # MSAL's cache of public HTTP answers (the authority's discovery documents, for a day),
 # shared by every account of the process: one discovery per process, not per account and
 # pass. It holds no tokens (MSAL caches only discovery GETs and OAuth 400 errors here).
@@ -46,7 +52,7 @@ class MsalSession:
             account.client_id,
             authority=account.authority,
             token_cache=self.cache,
-            http_client=http or requests.Session(),
+            http_client=http or sign_in_session(),
             # Only Microsoft's own clouds know instance discovery; a proxy or test authority does not.
             instance_discovery=urlsplit(account.authority).hostname in _MICROSOFT_HOSTS,
             http_cache=_DISCOVERY_CACHE,
@@ -125,11 +131,4 @@ class MsalSession:
 
 
 def _load(account: MicrosoftAccount, tokens: TokenStore) -> dict[str, Any]:
-    raw = tokens.get(account.name)
-    if not raw:
-        return {}
-    try:
-        entry = json.loads(raw)
-    except ValueError:
-        return {}
-    return entry if isinstance(entry, dict) else {}
+    return saved_entry(tokens.get(account.name))

@@ -2,8 +2,9 @@
 
 Every request carries ``Prefer: IdType="ImmutableId"`` (ids survive the move from Drafts
 to Sent Items) and ``outlook.timezone="UTC"``; at most four run at once per mailbox;
-429/503/504 are retried after ``Retry-After``, other 5xx and network faults with backoff
-and jitter; every call has a timeout. A 401 is retried once with a freshly acquired token.
+429 and every 5xx are retried under the retry policy (:mod:`providers.retry`: after
+``Retry-After`` when given, else with backoff and jitter), network faults with backoff;
+every call has a timeout. A 401 is retried once with a freshly acquired token.
 A write may carry ``If-Match`` (the item's ``changeKey`` as a weak ETag): Graph then refuses
 it with 412 when the item changed meanwhile (``PreconditionFailed``), so a retried or racing
 write never lands on a version it was not meant for.
@@ -13,20 +14,29 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from daemon.errors import AuthorizationNeeded, ProviderError, TransientError
+from providers.retry import Again, RetryPolicy, send_with_retries
+
+# Re-exported: signin_http waits through it, and tests replace this module's pause.
+from providers.retry import pause as pause  # noqa: PLC0414
 
 TIMEOUT = (10, 60)  # connect, read (seconds)
 MAX_ATTEMPTS = 5
 MAX_WAIT_SECONDS = 120.0
+# Graph asks to retry 429, 503 and 504; any other status from 500 on is a fault on its side
+# worth a retry too.
+POLICY = RetryPolicy(
+    attempts=MAX_ATTEMPTS,
+    max_wait=MAX_WAIT_SECONDS,
+    statuses=frozenset({429, *range(500, 1000)}),
+)
 MAX_CONCURRENT = 4
 PAGE_SIZE = 50
-_RETRY_AFTER_STATUSES = {429, 503, 504}
 PREFER = ['IdType="ImmutableId"', 'outlook.timezone="UTC"', f"odata.maxpagesize={PAGE_SIZE}"]
 
 
@@ -40,11 +50,6 @@ class PreconditionFailed(ProviderError):
 
 class SyncStateGone(ProviderError):
     """A delta link expired (410, or ``syncStateNotFound``): start over."""
-
-
-def pause(seconds: float) -> None:
-    """Wait between retries (tests replace this; nothing else in the program sleeps)."""
-    time.sleep(seconds)
 
 
 class GraphHttp:
@@ -106,36 +111,43 @@ class GraphHttp:
             else self.endpoint + path_or_url
         )
         refreshed = False
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            if attempt > 1 and before_retry is not None:
-                done = before_retry()
-                if done is not None:
-                    return done
+
+        def attempt_once(attempt: int) -> dict[str, Any] | Again:
+            nonlocal refreshed
             try:
                 response = self._send(method, url, params, json_body, extra_prefer, if_match)
             except requests.RequestException as error:
-                if attempt == MAX_ATTEMPTS:
+                if POLICY.is_last(attempt):
                     raise TransientError(
                         f"cannot reach Microsoft Graph: {_short(error)}", self.account
                     ) from error
-                self._sleep(self._backoff(attempt))
-                continue
+                return Again(POLICY.backoff(attempt, self._jitter()))
             status = response.status_code
             if status == 401 and not refreshed:
                 refreshed = True
                 self._cached_token = None
                 self._force_refresh = True
-                continue
-            if status in _RETRY_AFTER_STATUSES or status >= 500:
-                if attempt == MAX_ATTEMPTS:
+                return Again()
+            if POLICY.retries(status):
+                retry_after = response.headers.get("Retry-After")
+                if POLICY.is_last(attempt):
                     raise TransientError(
-                        f"Microsoft Graph is busy ({status})", self.account, _retry_after(response)
+                        f"Microsoft Graph is busy ({status})",
+                        self.account,
+                        POLICY.retry_after(retry_after),
                     )
-                wait = _retry_after(response)
-                self._sleep(wait if wait is not None else self._backoff(attempt))
-                continue
+                return Again(POLICY.wait(attempt, retry_after, self._jitter()))
             return self._answer(response)
-        raise TransientError("Microsoft Graph kept refusing the request", self.account)
+
+        return send_with_retries(
+            attempt_once,
+            policy=POLICY,
+            sleep=self._sleep,
+            before_retry=before_retry,
+            exhausted=lambda: TransientError(
+                "Microsoft Graph kept refusing the request", self.account
+            ),
+        )
 
     def _send(
         self,
@@ -199,17 +211,6 @@ class GraphHttp:
                 self.account,
             )
         raise ProviderError(f"Microsoft Graph answered {status}: {message}", self.account)
-
-    def _backoff(self, attempt: int) -> float:
-        return min(MAX_WAIT_SECONDS, 2.0 ** (attempt - 1) + self._jitter())
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return min(MAX_WAIT_SECONDS, max(0.0, float(value))) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _error(response: requests.Response) -> tuple[str, str]:

@@ -2,8 +2,8 @@
 
 MSAL's own requests (the authority's metadata, token refreshes) go through the
 ``http_client`` it is given. A plain session would let a 429 or 503 from the sign-in service
-surface as an error raised inside msal; this one (see :mod:`providers.retry_session`) retries
-them as Graph's requests are retried, honouring ``Retry-After`` through
+surface as an error raised inside msal; this one (:meth:`providers.retry.RetryPolicy.session`)
+retries them under Graph's policy, honouring ``Retry-After`` through
 :func:`providers.microsoft.graph.pause`, and gives up with a ``requests`` error the caller
 maps to a transient failure.
 """
@@ -13,16 +13,13 @@ from __future__ import annotations
 import requests
 
 from providers.microsoft import graph
-from providers.retry_session import retry_session
+from providers.retry import RETRIED_STATUSES
 
 
 def sign_in_session() -> requests.Session:
-    """A session for MSAL under Graph's retry policy (attempts, longest wait, pause)."""
-    return retry_session(
-        attempts=graph.MAX_ATTEMPTS,
-        max_wait=graph.MAX_WAIT_SECONDS,
-        pause=_pause,
-    )
+    """A session for MSAL under Graph's retry policy (attempts, longest wait, pause); the
+    sign-in service's busy answers are the common ones, not Graph's every 5xx."""
+    return graph.POLICY.session(_pause, statuses=RETRIED_STATUSES)
 
 
 def _pause(seconds: float) -> None:

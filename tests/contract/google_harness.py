@@ -7,15 +7,16 @@ the world through the fake's control methods: invitations appear as Calendar v3 
 resources, the user sends, edits or discards drafts in Gmail, mail is delivered.
 
 One fake server serves the whole test session (``shared_fake``); every harness resets it.
+Events get the suite's ids (``fake_harness.suite_id``): the fake, unlike Google, accepts ids
+outside base32hex. The Google-only tests use Google-shaped ids (``abc123``,
+``abc123_20250310T100000Z``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import email.utils
 import os
-import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,8 +35,11 @@ from daemon.domain.model import (
     instance_key,
 )
 from daemon.ports import CalendarSource, Mailbox
-from providers.google import GmailMailbox, GoogleCalendar, build_service
+from providers.google.calendar import GoogleCalendar
+from providers.google.connection import build_service
+from providers.google.gmail import GmailMailbox
 from providers.google.http import GoogleHttp
+from tests.contract.fake_harness import FakeHarness, SharedFake
 from tests.fakes.google import FakeGoogle
 
 _RESPONSE_STATUS = {
@@ -47,38 +51,9 @@ _RESPONSE_STATUS = {
 _LABELS = {"inbox": "INBOX", "sent": "SENT"}
 _CA_VARIABLE = "HTTPLIB2_CA_CERTS"
 
-_fake: FakeGoogle | None = None
-_fake_lock = threading.Lock()
-
-
-def shared_fake() -> FakeGoogle:
-    """The session's fake Google, started on first use."""
-    global _fake  # noqa: PLW0603
-    with _fake_lock:
-        if _fake is None:
-            _fake = FakeGoogle(seed=1).start()
-        return _fake
-
-
-def stop_shared_fake() -> None:
-    """Stop the session's fake Google, if it was started (end of the test session)."""
-    global _fake  # noqa: PLW0603
-    with _fake_lock:
-        if _fake is not None:
-            _fake.stop()
-            _fake = None
-
-
-def google_id(uid: str, instance: str = "") -> str:
-    """The event id the harness gives an invitation: the suite's ``source_id``.
-
-    The contract suite names events by ``source_id`` the way the local provider does
-    (``uid``, ``uid/instance``). The Google provider reports ``source_id`` = the event
-    resource's ``id`` verbatim, whatever it looks like, so the harness gives events exactly
-    those ids (the fake, unlike Google, accepts ids outside base32hex). The Google-only
-    tests use Google-shaped ids (``abc123``, ``abc123_20250310T100000Z``).
-    """
-    return f"{uid}/{instance}" if instance else uid
+_SHARED = SharedFake(lambda: FakeGoogle(seed=1).start())
+shared_fake = _SHARED.get
+stop_shared_fake = _SHARED.stop
 
 
 def event_resource(event: CalendarEvent, user: UserIdentity, event_id: str) -> dict[str, Any]:
@@ -149,10 +124,11 @@ def _conference(url: str) -> dict[str, Any]:
     }
 
 
-class GoogleHarness:
+class GoogleHarness(FakeHarness[FakeGoogle]):
     """The Google provider (Calendar ``primary`` + Gmail) against the shared fake Google."""
 
     name = "google"
+    service = "Google"
     capabilities: frozenset[str] = frozenset()
     lacks: ClassVar[
         dict[str, str]
@@ -165,20 +141,20 @@ class GoogleHarness:
     }
 
     def __init__(self, root: Path, user: UserIdentity) -> None:
-        self.user = user
-        self.address = sorted(user.addresses)[0]
         fake = shared_fake()
+        super().__init__(user, fake)
         fake.user_email = self.address
         fake.time_zone = getattr(user.timezone, "key", "UTC")
         fake.reset()
-        self.fake = fake
         self._saved_ca = os.environ.get(_CA_VARIABLE)
         os.environ[_CA_VARIABLE] = fake.ca_path  # read by providers.google.http.new_http()
-        self.slept: list[float] = []  # what GoogleHttp would have waited, in seconds
         self.http = GoogleHttp(
-            "google", Credentials(**fake.issue_credentials()), lambda _: None,
-            sleep=self.slept.append, jitter=lambda: 0.0,
-        )  # fmt: skip
+            "google",
+            Credentials(**fake.issue_credentials()),
+            lambda _: None,
+            sleep=self.slept.append,
+            jitter=lambda: 0.0,
+        )
         try:
             calendar = build_service("calendar", "v3", self.http, fake.root)
             gmail = build_service("gmail", "v1", self.http, fake.root)
@@ -192,12 +168,6 @@ class GoogleHarness:
 
     # ------------------------------------------------------------------ the world
 
-    def put(self, event: CalendarEvent, event_id: str | None = None, **extra: Any) -> str:
-        """Put ``event`` into the primary calendar under ``event_id``; returns the id."""
-        event_id = event_id or google_id(event.uid, event.instance)
-        self.fake.put_event("primary", {**event_resource(event, self.user, event_id), **extra})
-        return event_id
-
     def add_event(self, event: CalendarEvent) -> None:
         if event.status is EventStatus.CANCELLED:
             # How Calendar v3 holds a cancelled invitation: a deleted event.
@@ -205,47 +175,36 @@ class GoogleHarness:
             return
         self.put(event)
 
-    def add_weekly(self, event: CalendarEvent, count: int, master_id: str = "") -> list[str]:
-        """The recurring master, and its instances as ``singleEvents=true`` lists them.
+    def _resource(self, event: CalendarEvent, event_id: str) -> dict[str, Any]:
+        return event_resource(event, self.user, event_id)
 
-        Instance ids are Google's (``{master_id}_20250310T100000Z``) when ``master_id`` is
-        given, else the suite's ``source_id``. Returns the instance ids.
-        """
-        googles_ids = bool(master_id)
-        master_id = master_id or google_id(event.uid)
-        self.put(event, master_id, recurrence=[f"RRULE:FREQ=WEEKLY;COUNT={count}"])
-        ids = []
-        for start, end in weekly(event, count):
-            instance = instance_key(start)
-            occurrence = dataclasses.replace(event, start=start, end=end, instance=instance)
-            event_id = (
-                f"{master_id}_{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-                if googles_ids
-                else google_id(event.uid, instance)
-            )
-            original = when(start, event.all_day)
-            self.put(occurrence, event_id, recurringEventId=master_id, originalStartTime=original)
-            ids.append(event_id)
-        return ids
+    def _put_resource(self, resource: dict[str, Any]) -> None:
+        self.fake.put_event("primary", resource)
+
+    def _master_fields(self, event: CalendarEvent, count: int) -> dict[str, Any]:
+        return {"recurrence": [f"RRULE:FREQ=WEEKLY;COUNT={count}"]}
+
+    def _instance_key(self, event: CalendarEvent, start: datetime) -> str:
+        return instance_key(start)
+
+    def _instance_id(self, master_id: str, start: datetime) -> str:
+        """Google's instance id: ``{master_id}_20250310T100000Z``."""
+        return f"{master_id}_{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+    def _instance_fields(
+        self, event: CalendarEvent, master_id: str, start: datetime
+    ) -> dict[str, Any]:
+        # As ``singleEvents=true`` lists an instance.
+        return {"recurringEventId": master_id, "originalStartTime": when(start, event.all_day)}
 
     def remove_event(self, uid: str) -> None:
         for stored in self.fake.events("primary"):
             if stored.get("iCalUID") == uid and stored.get("status") != "cancelled":
                 self.fake.delete_event("primary", str(stored["id"]))
 
-    def user_edits_draft(self, ref: DraftRef, new_body: str) -> None:
-        """As Gmail's editor saves an edit: same draft and thread, a new message id."""
-        self.fake.user_edits_draft(ref.draft_id, new_body)
-
     def service_rewrites_draft(self, ref: DraftRef) -> bytes:
         """Gmail stores the draft anew (other folding, encoding and wrapping), ids unchanged."""
         return self.fake.service_rewrites_draft(ref.draft_id)
-
-    def user_deletes_draft(self, ref: DraftRef) -> None:
-        self.fake.user_deletes_draft(ref.draft_id)
-
-    def user_sends_draft(self, ref: DraftRef, at: datetime) -> None:
-        self.fake.user_sends_draft(ref.draft_id, at)
 
     def deliver(self, message: EmailMessage, folder: str = "inbox") -> str:
         """``message`` arrives with label INBOX or SENT (or ``folder`` as a label's name).
@@ -268,17 +227,4 @@ class GoogleHarness:
             os.environ.pop(_CA_VARIABLE, None)
         else:
             os.environ[_CA_VARIABLE] = self._saved_ca
-        forbidden = self.fake.forbidden_calls
-        unknown = self.fake.unknown_calls
-        errors = self.fake.server_errors
-        assert not forbidden, f"the provider tried to send mail or write the calendar: {forbidden}"
-        assert not unknown, f"the provider called what Google does not have: {unknown}"
-        assert not errors, "the fake Google crashed:\n" + "\n".join(errors)
-
-
-def weekly(event: CalendarEvent, count: int) -> list[tuple[datetime, datetime]]:
-    """``(start, end)`` of ``count`` weekly occurrences at the same wall-clock time."""
-    length = event.end - event.start
-    # Adding to an aware datetime keeps the wall-clock time across DST, like RRULE.
-    starts = [event.start + timedelta(weeks=week) for week in range(count)]
-    return [(start, start + length) for start in starts]
+        self._check_fake()

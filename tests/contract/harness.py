@@ -31,7 +31,8 @@ from daemon.domain.model import (
 )
 from daemon.ports import CalendarSource, Mailbox
 from daemon.store.repository import Store
-from providers.local import LocalCalendar, LocalMailbox
+from providers.local.calendar import LocalCalendar
+from providers.local.mailbox import LocalMailbox
 from tests.contract.google_harness import GoogleHarness
 from tests.contract.microsoft_harness import MicrosoftHarness
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox

@@ -7,14 +7,14 @@ the fake's control methods: invitations appear as Graph event resources, the use
 edits or discards drafts in Outlook, mail is delivered.
 
 One fake server serves the whole test session (``shared_fake``); every harness resets it.
+Events get the suite's ids (``fake_harness.suite_id``); the fake, like Graph, treats ids as
+opaque. The Microsoft-only tests use Graph-shaped ids (``AAMkAG…``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import email.utils
 import html
-import threading
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,7 +24,6 @@ import requests
 
 from daemon.domain.model import (
     CalendarEvent,
-    DraftRef,
     EventStatus,
     Participant,
     ParticipantKind,
@@ -33,9 +32,10 @@ from daemon.domain.model import (
     instance_key,
 )
 from daemon.ports import CalendarSource, Mailbox
-from providers.microsoft import GraphCalendar, GraphMailbox
+from providers.microsoft.calendar import GraphCalendar
 from providers.microsoft.graph import MAX_CONCURRENT, GraphHttp
-from tests.contract.google_harness import weekly
+from providers.microsoft.mail import GraphMailbox
+from tests.contract.fake_harness import FakeHarness, SharedFake
 from tests.fakes.microsoft import FakeMicrosoft
 
 _RESPONSES = {
@@ -48,42 +48,16 @@ _GRAPH_TIME = "%Y-%m-%dT%H:%M:%S.0000000"
 _NEVER = "0001-01-01T00:00:00Z"  # Graph's "no answer time"
 # Headers the fake writes itself from the message's properties (its transport headers).
 _OWN_HEADERS = frozenset(
-    {"from", "to", "cc", "subject", "date", "message-id", "mime-version", "content-type",
-     "content-transfer-encoding"}
-)  # fmt: skip
+    {
+        *("from", "to", "cc", "subject", "date", "message-id"),
+        *("mime-version", "content-type", "content-transfer-encoding"),
+    }
+)
 _FOLDERS = {"inbox": "inbox", "sent": "sentitems", "deleted": "deleteditems"}
 
-_fake: FakeMicrosoft | None = None
-_fake_lock = threading.Lock()
-
-
-def shared_fake() -> FakeMicrosoft:
-    """The session's fake Microsoft, started on first use."""
-    global _fake  # noqa: PLW0603
-    with _fake_lock:
-        if _fake is None:
-            _fake = FakeMicrosoft().start()
-        return _fake
-
-
-def stop_shared_fake() -> None:
-    """Stop the session's fake Microsoft, if it was started (end of the test session)."""
-    global _fake  # noqa: PLW0603
-    with _fake_lock:
-        if _fake is not None:
-            _fake.stop()
-            _fake = None
-
-
-def graph_id(uid: str, instance: str = "") -> str:
-    """The event id the harness gives an invitation: the suite's ``source_id``.
-
-    The Microsoft provider reports ``source_id`` = the event's Graph ``id`` verbatim, so
-    the harness gives events the ids the suite names them by (``uid``, ``uid/instance``);
-    the fake, like Graph, treats ids as opaque. The Microsoft-only tests use Graph-shaped
-    ids (``AAMkAG…``).
-    """
-    return f"{uid}/{instance}" if instance else uid
+_SHARED = SharedFake(lambda: FakeMicrosoft().start())
+shared_fake = _SHARED.get
+stop_shared_fake = _SHARED.stop
 
 
 def event_resource(event: CalendarEvent, user: UserIdentity, event_id: str) -> dict[str, Any]:
@@ -150,10 +124,11 @@ def _attendee(participant: Participant) -> dict[str, Any]:
     }
 
 
-class MicrosoftHarness:
+class MicrosoftHarness(FakeHarness[FakeMicrosoft]):
     """The Microsoft provider (default calendar + mailbox) against the shared fake."""
 
     name = "microsoft"
+    service = "Graph"
     capabilities: frozenset[str] = frozenset({"listed_cancelled_events"})  # and no others
     lacks: ClassVar[dict[str, str]] = {  # why each capability it lacks is missing
         "attendee_groups": "Graph attendee types are required, optional and resource only: "
@@ -164,9 +139,8 @@ class MicrosoftHarness:
     }
 
     def __init__(self, root: Path, user: UserIdentity) -> None:
-        self.user = user
-        self.address = sorted(user.addresses)[0]
         fake = shared_fake()
+        super().__init__(user, fake)
         fake.user_email = self.address
         fake.display_name = user.name
         fake.time_zone = getattr(user.timezone, "key", "UTC")
@@ -175,17 +149,19 @@ class MicrosoftHarness:
         fake.rewrite_text_bodies = True  # text bodies come back as Exchange stores them
         fake.reset()
         fake.reset_peak_concurrency()
-        self.fake = fake
         self.session = requests.Session()
         self.session.verify = fake.ca_path
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override ``verify``
         self.token_requests: list[bool] = []  # force_refresh of every token GraphHttp asked for
         self._access_token = str(fake.issue_token()["access_token"])
-        self.slept: list[float] = []  # what GraphHttp would have waited, in seconds
         self.http = GraphHttp(
-            "microsoft", fake.graph_endpoint, self._token, self.session,
-            sleep=self.slept.append, jitter=lambda: 0.0,
-        )  # fmt: skip
+            "microsoft",
+            fake.graph_endpoint,
+            self._token,
+            self.session,
+            sleep=self.slept.append,
+            jitter=lambda: 0.0,
+        )
         self.graph_calendar = GraphCalendar("microsoft", self.http, user)
         self.graph_mailbox = GraphMailbox("microsoft", self.http, self.address)
         self.calendar: CalendarSource = self.graph_calendar
@@ -200,65 +176,56 @@ class MicrosoftHarness:
 
     # ------------------------------------------------------------------ the world
 
-    def put(self, event: CalendarEvent, event_id: str | None = None, **extra: Any) -> str:
-        """Put ``event`` into the default calendar under ``event_id``; returns the id."""
-        event_id = event_id or graph_id(event.uid, event.instance)
-        self.fake.put_event({**event_resource(event, self.user, event_id), **extra})
-        return event_id
-
     def add_event(self, event: CalendarEvent) -> None:
         self.put(event)
 
-    def add_weekly(self, event: CalendarEvent, count: int, master_id: str = "") -> list[str]:
-        """The series master, and its occurrences as ``calendarView`` lists them.
+    def _resource(self, event: CalendarEvent, event_id: str) -> dict[str, Any]:
+        return event_resource(event, self.user, event_id)
 
-        Occurrence ids are Graph-shaped (``{master_id}_occ20250310``) when ``master_id``
-        is given, else the suite's ``source_id``. Returns the occurrence ids.
-        """
-        graphs_ids = bool(master_id)
-        master_id = master_id or graph_id(event.uid)
-        zone = getattr(self.user.timezone, "key", "UTC")
+    def _put_resource(self, resource: dict[str, Any]) -> None:
+        self.fake.put_event(resource)
+
+    def _master_fields(self, event: CalendarEvent, count: int) -> dict[str, Any]:
         local_start = event.start.astimezone(self.user.timezone)
-        recurrence = {
-            "pattern": {
-                "type": "weekly", "interval": 1, "firstDayOfWeek": "sunday",
-                "daysOfWeek": [local_start.strftime("%A").lower()],
-            },
-            "range": {
-                "type": "numbered", "startDate": local_start.date().isoformat(),
-                "numberOfOccurrences": count, "recurrenceTimeZone": zone,
-            },
-        }  # fmt: skip
-        self.put(event, master_id, type="seriesMaster", recurrence=recurrence)
-        ids = []
-        for start, end in weekly(event, count):
-            instance = instance_key(start.date() if event.all_day else start)
-            occurrence = dataclasses.replace(event, start=start, end=end, instance=instance)
-            event_id = (
-                f"{master_id}_occ{start.astimezone(UTC):%Y%m%d}"
-                if graphs_ids
-                else graph_id(event.uid, instance)
-            )
-            self.put(
-                occurrence, event_id, type="occurrence", seriesMasterId=master_id,
-                originalStart=original_start(start, event.all_day), originalStartTimeZone=zone,
-            )  # fmt: skip
-            ids.append(event_id)
-        return ids
+        pattern = {
+            "type": "weekly",
+            "interval": 1,
+            "firstDayOfWeek": "sunday",
+            "daysOfWeek": [local_start.strftime("%A").lower()],
+        }
+        numbered = {
+            "type": "numbered",
+            "startDate": local_start.date().isoformat(),
+            "numberOfOccurrences": count,
+            "recurrenceTimeZone": self._zone(),
+        }
+        return {"type": "seriesMaster", "recurrence": {"pattern": pattern, "range": numbered}}
+
+    def _instance_key(self, event: CalendarEvent, start: datetime) -> str:
+        return instance_key(start.date() if event.all_day else start)
+
+    def _instance_id(self, master_id: str, start: datetime) -> str:
+        """A Graph-shaped occurrence id: ``{master_id}_occ20250310``."""
+        return f"{master_id}_occ{start.astimezone(UTC):%Y%m%d}"
+
+    def _instance_fields(
+        self, event: CalendarEvent, master_id: str, start: datetime
+    ) -> dict[str, Any]:
+        # As ``calendarView`` lists an occurrence.
+        return {
+            "type": "occurrence",
+            "seriesMasterId": master_id,
+            "originalStart": original_start(start, event.all_day),
+            "originalStartTimeZone": self._zone(),
+        }
+
+    def _zone(self) -> str:
+        return getattr(self.user.timezone, "key", "UTC")
 
     def remove_event(self, uid: str) -> None:
         for stored in self.fake.events():
             if stored.get("iCalUId") == uid:
                 self.fake.delete_event(str(stored["id"]))
-
-    def user_edits_draft(self, ref: DraftRef, new_body: str) -> None:
-        self.fake.user_edits_draft(ref.draft_id, new_body)
-
-    def user_deletes_draft(self, ref: DraftRef) -> None:
-        self.fake.user_deletes_draft(ref.draft_id)
-
-    def user_sends_draft(self, ref: DraftRef, at: datetime) -> None:
-        self.fake.user_sends_draft(ref.draft_id, at)
 
     def deliver(self, message: EmailMessage, folder: str = "inbox") -> str:
         """``message`` arrives in the Inbox, or lands in Sent Items ("sent"); returns its id.
@@ -280,12 +247,16 @@ class MicrosoftHarness:
             and not (parent is not None and self._fake_threads(name, str(value), parent))
         ]
         delivered = self.fake.deliver(
-            str(message["From"]), str(message["Subject"] or ""), body,
+            str(message["From"]),
+            str(message["Subject"] or ""),
+            body,
             conversation_of=str(parent["id"]) if parent is not None else None,
-            headers=headers, internet_message_id=message["Message-ID"],
-            to=_addresses(message, "To"), cc=_addresses(message, "Cc"),
+            headers=headers,
+            internet_message_id=message["Message-ID"],
+            to=_addresses(message, "To"),
+            cc=_addresses(message, "Cc"),
             at=date.astimezone(UTC) if date else None,
-        )  # fmt: skip
+        )
         message_id = str(delivered["id"])
         if folder != "inbox":
             self.fake.user_moves_message(message_id, _FOLDERS[folder])
@@ -313,13 +284,8 @@ class MicrosoftHarness:
         """Close the connections and check what the fake saw: nothing sent, no calendar
         write, nothing Graph lacks, at most four requests at once, immutable ids asked for."""
         self.http.close()
+        self._check_fake()
         fake = self.fake
-        forbidden = [f"{r.method} {r.path}" for r in fake.forbidden_calls]
-        unknown = [f"{r.method} {r.path}" for r in fake.unknown_calls]
-        errors = fake.server_errors
-        assert not forbidden, f"the provider tried to send mail or write the calendar: {forbidden}"
-        assert not unknown, f"the provider called what Graph does not have: {unknown}"
-        assert not errors, "the fake Microsoft crashed:\n" + "\n".join(errors)
         assert fake.peak_concurrency <= MAX_CONCURRENT, fake.peak_concurrency
         graph = [r for r in fake.requests if r.path.startswith("/v1.0/")]
         plain_ids = [

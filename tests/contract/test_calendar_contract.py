@@ -17,8 +17,7 @@ from daemon.domain.model import (
     UserIdentity,
 )
 from daemon.errors import SourceUnreadable
-from providers.local import LocalCalendar
-from providers.local.calendar import MAX_VDIR_FILE_BYTES
+from providers.local.calendar import MAX_VDIR_FILE_BYTES, LocalCalendar
 from providers.local.ics import events_from_ics
 from tests.contract.conftest import LONDON
 from tests.contract.harness import Harness, LocalHarness, ics_document, vevent

@@ -23,7 +23,7 @@ from daemon.domain.mime import build_email, draft_bytes, parse_draft_content
 from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef
 from daemon.errors import DraftChanged, ProviderError, SourceUnreadable
 from daemon.ports import DraftCheck, DraftRemoval
-from providers.local import LocalMailbox
+from providers.local.mailbox import LocalMailbox
 from tests.contract.harness import Harness, LocalHarness
 
 NOW = datetime(2025, 3, 18, 9, 0, tzinfo=UTC)
@@ -598,7 +598,7 @@ def test_a_killed_update_leaves_exactly_one_draft(local: LocalHarness) -> None:
         "import os, signal, sys\n"
         "from pathlib import Path\n"
         "from daemon.domain.model import DraftRef\n"
-        "from providers.local import LocalMailbox\n"
+        "from providers.local.mailbox import LocalMailbox\n"
         "from tests.contract.test_mailbox_contract import draft\n"
         "os.replace = lambda *_: os.kill(os.getpid(), signal.SIGKILL)\n"
         "mailbox = LocalMailbox('ada@example.org', Path(sys.argv[1]))\n"

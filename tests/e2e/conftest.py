@@ -12,6 +12,7 @@ import icalendar
 import pytest
 
 from daemon.cli import main
+from tests import configs
 
 USER = "ada.lovelace@example.org"
 
@@ -38,27 +39,11 @@ class World:
         self.write_config()
 
     def write_config(self, extra_rules: str = "") -> None:
-        self.config.write_text(
-            f"""
-[profile]
-name = "Ada Lovelace"
-timezone = "Europe/London"
-highlights = ["eight years of building data pipelines in Python"]
-
-[rules]
-{extra_rules}
-
-[storage]
-url = "sqlite:///{self.root / "state.db"}"
-
-[[accounts]]
-name = "home"
-provider = "local"
-address = "{USER}"
-calendar = "{self.calendar}"
-maildir = "{self.maildir}"
-""",
-            encoding="utf-8",
+        configs.write_config(
+            self.config,
+            rules=extra_rules,
+            storage=f"sqlite:///{self.root / 'state.db'}",
+            accounts=[configs.local_account("home", USER, self.calendar, self.maildir)],
         )
 
     def add_event(

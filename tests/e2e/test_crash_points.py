@@ -63,6 +63,7 @@ from daemon.domain.mime import normalize_message_id
 from daemon.domain.model import ActionKind, ActionRecord, ActionState
 from daemon.store.records import AuditEntry
 from daemon.store.repository import Store
+from tests import configs
 from tests.e2e.conftest import World
 from tests.fakes.clock import Clock
 from tests.fakes.google import FakeGoogle
@@ -306,17 +307,6 @@ class CrashWorld:
     def child_env(self) -> dict[str, str]:
         return FileKeyring.environment(self.keyring_path)
 
-    def profile(self) -> str:
-        return f"""
-[profile]
-name = "Ada Lovelace"
-timezone = "Europe/London"
-highlights = ["eight years of building data pipelines in Python"]
-
-[storage]
-url = "{self.url}"
-"""
-
     # the command line, in this process
     def cli(self, *args: str, at: datetime) -> tuple[int, str, str]:
         self.set_time(at)
@@ -394,16 +384,8 @@ class GoogleWorld(CrashWorld):
         self.fake, self.clock = fake, clock
         fake.reset()
         secrets_file = fake.client_secrets(root / "google-client.json")
-        self.config.write_text(
-            self.profile()
-            + f"""
-[[accounts]]
-name = "{self.account}"
-provider = "google"
-client_secrets = "{secrets_file}"
-api_endpoint = "{fake.root}"
-"""
-        )
+        account = configs.google_account(self.account, secrets_file, fake.root)
+        configs.write_config(self.config, storage=self.url, accounts=[account])
 
     def authorize(self) -> None:
         # What `auth` keeps (providers/google/auth.py save_credentials), without a browser.
@@ -486,17 +468,10 @@ class MicrosoftWorld(CrashWorld):
         super().__init__(root)
         self.fake, self.clock = fake, clock
         fake.reset()
-        self.config.write_text(
-            self.profile()
-            + f"""
-[[accounts]]
-name = "{self.account}"
-provider = "microsoft"
-client_id = "{fake.client_id}"
-authority = "{fake.authority}"
-graph_endpoint = "{fake.graph_endpoint}"
-"""
+        account = configs.microsoft_account(
+            self.account, fake.client_id, fake.authority, fake.graph_endpoint
         )
+        configs.write_config(self.config, storage=self.url, accounts=[account])
 
     def authorize(self) -> None:
         # The real device-code sign-in (the module fixture has the fake's user enter the code).

@@ -18,6 +18,7 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 
 import providers.google.http as google_http
 from daemon.cli import main
+from tests import configs
 from tests.fakes.clock import Clock
 from tests.fakes.google import FakeGoogle
 from tests.fakes.keyring_memory import MemoryKeyring
@@ -45,22 +46,10 @@ class GoogleWorld:
         self.config = root / "config.toml"
         self.waits: list[float] = []
         secrets_file = fake.client_secrets(root / "google-client.json")
-        self.config.write_text(
-            f"""
-[profile]
-name = "Ada Lovelace"
-timezone = "Europe/London"
-highlights = ["eight years of building data pipelines in Python"]
-
-[storage]
-url = "sqlite:///{root / "state.db"}"
-
-[[accounts]]
-name = "personal"
-provider = "google"
-client_secrets = "{secrets_file}"
-api_endpoint = "{fake.root}"
-"""
+        configs.write_config(
+            self.config,
+            storage=f"sqlite:///{root / 'state.db'}",
+            accounts=[configs.google_account("personal", secrets_file, fake.root)],
         )
 
     def add_local_account(self) -> Path:
@@ -68,11 +57,9 @@ api_endpoint = "{fake.root}"
         calendar.mkdir()
         for sub in ("cur", "new", "tmp"):
             (maildir / sub).mkdir(parents=True)
-        with self.config.open("a") as config:
-            config.write(
-                f'\n[[accounts]]\nname = "home"\nprovider = "local"\naddress = "ada@example.org"\n'
-                f'calendar = "{calendar}"\nmaildir = "{maildir}"\n'
-            )
+        configs.append_account(
+            self.config, configs.local_account("home", "ada@example.org", calendar, maildir)
+        )
         return calendar
 
     def run(self, *args: str, at: datetime) -> tuple[int, str, str]:

@@ -16,6 +16,7 @@ import pytest
 
 import daemon.passes
 from daemon.domain.model import CalendarEvent, interview_id
+from tests import configs
 from tests.e2e.conftest import USER, World
 from tests.e2e.test_lifecycle import START, WINDOW_OPENS, interview
 
@@ -60,17 +61,10 @@ def with_second_account(world: World) -> Path:
     calendar.mkdir()
     for sub in ("cur", "new", "tmp"):
         (maildir / sub).mkdir(parents=True)
-    with world.config.open("a", encoding="utf-8") as config:
-        config.write(
-            f"""
-[[accounts]]
-name = "work"
-provider = "local"
-address = "ada@lovelace-consulting.example"
-calendar = "{calendar}"
-maildir = "{maildir}"
-"""
-        )
+    configs.append_account(
+        world.config,
+        configs.local_account("work", "ada@lovelace-consulting.example", calendar, maildir),
+    )
     return calendar
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from daemon.domain.model import ActionState
 from daemon.store.repository import Store
+from tests import configs
 from tests.databases import postgres_url
 from tests.e2e.conftest import USER as USER_ADDRESS
 from tests.e2e.conftest import World
@@ -418,11 +419,10 @@ def test_the_same_invitation_in_two_accounts_is_one_interview(world: World) -> N
     second_calendar.mkdir()
     for sub in ("cur", "new", "tmp"):
         (second_mail / sub).mkdir(parents=True)
-    with world.config.open("a") as config:
-        config.write(
-            f'\n[[accounts]]\nname = "work"\nprovider = "local"\naddress = "ada@work.example"\n'
-            f'calendar = "{second_calendar}"\nmaildir = "{second_mail}"\n'
-        )
+    configs.append_account(
+        world.config,
+        configs.local_account("work", "ada@work.example", second_calendar, second_mail),
+    )
     interview(world)
     (second_calendar / "acme-1.ics").write_bytes((world.calendar / "acme-1.ics").read_bytes())
     world.run("once", at=WINDOW_OPENS)

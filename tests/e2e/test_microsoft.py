@@ -18,6 +18,7 @@ import pytest
 
 import providers.microsoft.graph as graph_module
 from daemon.cli import main
+from tests import configs
 from tests.fakes.clock import Clock
 from tests.fakes.keyring_memory import MemoryKeyring
 from tests.fakes.microsoft import FakeMicrosoft
@@ -39,23 +40,11 @@ class MicrosoftWorld:
         self.capsys = capsys
         self.waits: list[float] = []
         self.config = root / "config.toml"
-        self.config.write_text(
-            f"""
-[profile]
-name = "Ada Lovelace"
-timezone = "Europe/London"
-highlights = ["eight years of building data pipelines in Python"]
-
-[storage]
-url = "sqlite:///{root / "state.db"}"
-
-[[accounts]]
-name = "work"
-provider = "microsoft"
-client_id = "{fake.client_id}"
-authority = "{fake.authority}"
-graph_endpoint = "{fake.graph_endpoint}"
-"""
+        account = configs.microsoft_account(
+            "work", fake.client_id, fake.authority, fake.graph_endpoint
+        )
+        configs.write_config(
+            self.config, storage=f"sqlite:///{root / 'state.db'}", accounts=[account]
         )
 
     def run(self, *args: str, at: datetime) -> tuple[int, str, str]:
@@ -267,9 +256,9 @@ def test_an_unreachable_sign_in_service_fails_that_account_only(world: Microsoft
     for sub in ("cur", "new", "tmp"):
         (maildir / sub).mkdir(parents=True)
     text = world.config.read_text().replace(world.fake.authority, "https://127.0.0.1:9/common")
-    world.config.write_text(
-        text + f'\n[[accounts]]\nname = "home"\nprovider = "local"\naddress = "ada@example.org"\n'
-        f'calendar = "{calendar}"\nmaildir = "{maildir}"\n'
+    world.config.write_text(text)
+    configs.append_account(
+        world.config, configs.local_account("home", "ada@example.org", calendar, maildir)
     )
     code, out, err = world.run("once", at=WINDOW_OPENS)
     assert code == 1

@@ -66,6 +66,7 @@ from daemon.domain.limits import MAX_INSTANCES_PER_SERIES, MAX_INTERVIEW_PARTICI
 from daemon.domain.mime import normalize_message_id
 from daemon.domain.model import THANKYOU_DESPITE, ActionKind, SkipReason
 from daemon.store.repository import Store
+from tests import configs
 from tests.generated.strategies import (
     GOOD_INTERVIEWS,
     GOOD_OUTREACH,
@@ -170,24 +171,11 @@ def build_world(root: Path, case: Case) -> World:
     for folder in (maildir, maildir / ".Sent"):
         _maildir(folder)
     config = root / "config.toml"
-    config.write_text(
-        f"""
-[profile]
-name = "{USER_NAME}"
-timezone = "{TIMEZONE}"
-highlights = ["eight years of building data pipelines in Python"]
-
-[storage]
-url = "sqlite:///{root / "state.db"}"
-
-[[accounts]]
-name = "home"
-provider = "local"
-address = "{USER}"
-calendar = "{calendar}"
-maildir = "{maildir}"
-""",
-        encoding="utf-8",
+    configs.write_config(
+        config,
+        profile={**configs.PROFILE, "name": USER_NAME, "timezone": TIMEZONE},
+        storage=f"sqlite:///{root / 'state.db'}",
+        accounts=[configs.local_account("home", USER, calendar, maildir)],
     )
     world = World(root, config)
     for good in GOOD_INTERVIEWS:

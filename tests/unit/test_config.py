@@ -15,9 +15,6 @@ import pytest
 from daemon import config as cfg
 from daemon.config import (
     Config,
-    GoogleAccount,
-    LocalAccount,
-    MicrosoftAccount,
     default_config_path,
     load_config,
     parse_config,
@@ -25,6 +22,9 @@ from daemon.config import (
 )
 from daemon.domain.rules import Rules
 from daemon.errors import ConfigError, UserError
+from providers.google.settings import GoogleAccount
+from providers.local.settings import LocalAccount
+from providers.microsoft.settings import MicrosoftAccount
 
 ENV = {"TZ": "Europe/Berlin"}
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"

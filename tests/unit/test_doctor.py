@@ -18,6 +18,7 @@ from daemon.config import load_config
 from daemon.secrets import TokenStore
 from daemon.store.records import AccountState
 from daemon.store.repository import Store
+from tests import configs
 from tests.fakes.keyring_memory import MemoryKeyring
 
 
@@ -45,25 +46,15 @@ class Setup:
     def write(
         self, extra: str = "", timezone: str | None = "Europe/London", head: str = ""
     ) -> None:
-        zone = f'timezone = "{timezone}"' if timezone else ""
-        self.config.write_text(
-            f"""{head}
-[profile]
-name = "Ada Lovelace"
-{zone}
-
-[storage]
-url = "sqlite:///{self.root / "state.db"}"
-
-[[accounts]]
-name = "home"
-provider = "local"
-address = "ada@example.org"
-calendar = "{self.calendar}"
-maildir = "{self.maildir}"
-{extra}
-""",
-            encoding="utf-8",
+        zone = {"timezone": timezone} if timezone else {}
+        configs.write_config(
+            self.config,
+            profile={"name": "Ada Lovelace", **zone},
+            storage=f"sqlite:///{self.root / 'state.db'}",
+            accounts=[
+                configs.local_account("home", "ada@example.org", self.calendar, self.maildir)
+            ],
+            extra=head + extra,
         )
 
     def install_unit(self) -> Path:

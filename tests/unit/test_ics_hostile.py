@@ -29,7 +29,7 @@ import providers.local.ics
 from daemon.domain.limits import MAX_ATTENDEES_PER_EVENT, MAX_INSTANCES_PER_SERIES
 from daemon.domain.model import CalendarEvent, Participant, UserIdentity
 from daemon.errors import SourceUnreadable
-from providers.local import LocalCalendar
+from providers.local.calendar import LocalCalendar
 from providers.local.ics import IcsReading, events_from_ics, overlaps, read_ics
 
 LONDON = ZoneInfo("Europe/London")

@@ -19,7 +19,7 @@ import pytest
 import providers.local.calendar
 from daemon.domain.model import UserIdentity
 from daemon.ports import CalendarChanges
-from providers.local import LocalCalendar
+from providers.local.calendar import LocalCalendar
 from providers.local.read_state import MARGIN, ReadState
 
 USER = UserIdentity("Ada Lovelace", frozenset({"ada@example.org"}), ZoneInfo("Europe/London"))

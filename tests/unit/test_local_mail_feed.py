@@ -16,7 +16,7 @@ import pytest
 
 from daemon.domain.model import Address, DraftContent, DraftMessage
 from daemon.ports import MailChanges
-from providers.local import LocalMailbox
+from providers.local.mailbox import LocalMailbox
 
 ADA = "ada@example.org"
 

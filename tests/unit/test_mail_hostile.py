@@ -41,7 +41,7 @@ from daemon.domain.mime import (
 from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef, UserIdentity
 from daemon.errors import DraftChanged
 from daemon.ports import DraftCheck, DraftRemoval
-from providers.local import LocalMailbox
+from providers.local.mailbox import LocalMailbox
 from tests.contract import google_harness, microsoft_harness
 from tests.contract.google_harness import GoogleHarness
 from tests.contract.harness import HARNESSES, Harness

@@ -17,7 +17,7 @@ from daemon.domain.model import DraftRef, MailMessage
 from daemon.errors import SourceUnreadable
 from daemon.ports import FolderChanges, IndexedFile, IndexEntry, MessageIndex
 from daemon.store.repository import Store
-from providers.local import LocalMailbox
+from providers.local.mailbox import LocalMailbox
 from providers.local.message_index import MemoryMessageIndex
 from tests.databases import postgres_url
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from daemon.config import LocalAccount, parse_config
+from daemon.config import parse_config
 from daemon.context import plan_context
 from daemon.domain.model import CalendarEvent, Participant, Response
 from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError, TransientError
@@ -14,6 +14,7 @@ from daemon.passes import run_pass
 from daemon.ports import Account, CalendarChanges, MailChanges, Unavailable
 from daemon.store.records import AccountState
 from daemon.store.repository import Store
+from providers.local.settings import LocalAccount
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)

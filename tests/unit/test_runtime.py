@@ -30,7 +30,9 @@ from daemon.ports import Account
 from daemon.runtime import Daemon, PassInterrupted, guarded, jitter_seconds, running
 from daemon.sdnotify import SystemdNotifier
 from daemon.store.repository import Store
-from providers.local import LocalCalendar, LocalMailbox
+from providers.local.calendar import LocalCalendar
+from providers.local.mailbox import LocalMailbox
+from tests import configs
 from tests.e2e.conftest import World
 from tests.fakes.clock import Clock
 from tests.fakes.keyring_memory import MemoryKeyring
@@ -220,10 +222,8 @@ def test_reload_keeps_the_old_configuration_when_the_new_one_is_broken(
         for sub in ("cur", "new", "tmp"):
             (second / sub).mkdir(parents=True)
         world.write_config()
-        world.config.write_text(
-            world.config.read_text()
-            + f'\n[[accounts]]\nname = "second"\nprovider = "local"\naddress = "ada@second.org"\n'
-            f'calendar = "{world.calendar}"\nmaildir = "{second}"\n'
+        configs.append_account(
+            world.config, configs.local_account("second", "ada@second.org", world.calendar, second)
         )
         assert daemon.reload() is True
         assert [a.name for a in daemon.config.accounts] == ["home", "second"]

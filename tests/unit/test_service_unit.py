@@ -12,6 +12,7 @@ import pytest
 
 from daemon import unit
 from daemon.cli import main
+from tests import configs
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_UNIT = ROOT / "systemd" / "interview-outreach.service"
@@ -22,22 +23,11 @@ def write_config(path: Path) -> Path:
     calendar, maildir = path.parent / "calendar", path.parent / "Mail"
     calendar.mkdir(parents=True, exist_ok=True)
     maildir.mkdir(exist_ok=True)
-    path.write_text(
-        f"""
-[profile]
-name = "Ada Lovelace"
-timezone = "Europe/London"
-
-[[accounts]]
-name = "home"
-provider = "local"
-address = "ada@example.org"
-calendar = "{calendar}"
-maildir = "{maildir}"
-""",
-        encoding="utf-8",
+    return configs.write_config(
+        path,
+        profile={"name": "Ada Lovelace", "timezone": "Europe/London"},
+        accounts=[configs.local_account("home", "ada@example.org", calendar, maildir)],
     )
-    return path
 
 
 def test_the_repository_unit_is_what_install_writes_for_a_pipx_install() -> None:

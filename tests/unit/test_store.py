@@ -318,7 +318,7 @@ def full_record() -> ActionRecord:
         recipient="grace@employer.example",
         state=ActionState.CANCELLED,
         due_at=datetime(2025, 3, 8, 9, 0, tzinfo=LONDON),
-        reason=Reason.REPLIED.value,
+        reason=Reason.REPLIED,
         detail="the interviewer replied on 7 March",
         draft_id="r-8812",
         message_id="<outreach-1@home.example>",

@@ -9,32 +9,24 @@ The TLS certificate comes from a throw-away ``trustme`` CA written to ``fake.ca_
 
 from __future__ import annotations
 
-import contextlib
 import email
 import http
 import json
 import random
 import re
 import secrets
-import shutil
-import socket
-import ssl
-import tempfile
-import threading
 import traceback
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pytest
-import trustme
 
+from ..https import HttpsFake
 from . import mime
 from .calendar import CalendarState
 from .gmail import SYSTEM_LABELS, GmailState
@@ -80,41 +72,6 @@ class Request(NamedTuple):
         return first(self.query, name)
 
 
-@dataclass
-class _Fault:
-    prefix: str
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    remaining: int
-    method: str | None
-    param: str | None = None
-
-    def matches(self, method: str, rel: str, query: Query) -> bool:
-        """Whether a request is one this fault answers."""
-        return (
-            rel.startswith(self.prefix)
-            and self.method in (None, method)
-            and (self.param is None or self.param in query)
-        )
-
-
-@dataclass
-class _Hook:
-    prefix: str
-    method: str | None
-    action: Callable[[], object]
-    param: str | None = None
-
-    def matches(self, method: str, rel: str, query: Query) -> bool:
-        """Whether a request is one this hook runs before."""
-        return (
-            rel.startswith(self.prefix)
-            and self.method in (None, method)
-            and (self.param is None or self.param in query)
-        )
-
-
 @dataclass(frozen=True)
 class MessageInfo:
     """Inspection view of one stored Gmail message."""
@@ -127,7 +84,7 @@ class MessageInfo:
     email: EmailMessage
 
 
-class FakeGoogle:
+class FakeGoogle(HttpsFake[Request]):
     """A fake of Google OAuth, Calendar v3 and Gmail v1 over real HTTPS on 127.0.0.1.
 
     Use as a context manager (or ``start()``/``stop()``). Control methods act as the user and
@@ -135,6 +92,9 @@ class FakeGoogle:
     There is no way to send mail: ``messages.send``/``drafts.send`` answer 403 and land in
     ``forbidden_calls``.
     """
+
+    _tempdir_prefix = "fake-google-"
+    _fault_content_type = "application/json; charset=UTF-8"
 
     def __init__(
         self,
@@ -151,81 +111,16 @@ class FakeGoogle:
         self.client_secret = "GOCSPX-" + secrets.token_urlsafe(20)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._seed = seed
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
         self._initial_token_lifetime = access_token_lifetime
-        self._server: _HttpsServer | None = None
-        self._thread: threading.Thread | None = None
-        self._tempdir: Path | None = None
-        self.root = ""
-        self.ca_path = ""
-        self._closers: list[Callable[[], None]] = []
+        super().__init__()
         self._init_state()
 
     def _init_state(self) -> None:
-        self._requests: list[Request] = []
-        self._forbidden: list[Request] = []
-        self._unknown: list[Request] = []
-        self._errors: list[str] = []
-        self._faults: list[_Fault] = []
-        self._hooks: list[_Hook] = []
-        self._lost_answers: list[_Hook] = []
+        self._init_log()
         self._uploads: dict[str, tuple[str | None, str | None]] = {}
         self.oauth = OAuthState(self.client_id, self.client_secret, self._initial_token_lifetime)
         self.calendar = CalendarState(self.user_email, self.time_zone, self._clock)
         self.gmail = GmailState(self.user_email, self._clock, random.Random(self._seed))
-
-    # ------------------------------------------------------------ lifecycle
-
-    def start(self) -> Self:
-        """Create the CA and certificate, bind an ephemeral port and serve in a thread."""
-        if self._server is not None:
-            return self
-        self._tempdir = Path(tempfile.mkdtemp(prefix="fake-google-"))
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        ca_file = self._tempdir / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_file))
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-        server = _HttpsServer(("127.0.0.1", 0), _Handler, self, context)
-        self._server = server
-        self.ca_path = str(ca_file)
-        self.root = f"https://127.0.0.1:{server.server_address[1]}/"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close every open connection and remove the CA file."""
-        closers, self._closers = self._closers, []
-        for close in closers:
-            with contextlib.suppress(Exception):
-                close()
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.close_all_connections()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
-            self._tempdir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def reset(self) -> None:
         """Forget all state (mail, events, tokens, logs, faults); keep server, CA and client."""
@@ -327,114 +222,24 @@ class FakeGoogle:
             static_discovery=True,
         )
 
-    # --------------------------------------------------------- request log
-
-    @property
-    def requests(self) -> list[Request]:
-        """Every request received so far (a copy), oldest first."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def forbidden_calls(self) -> list[Request]:
-        """Attempts to send mail (``messages.send``, ``drafts.send``) or to write the calendar."""
-        with self._lock:
-            return list(self._forbidden)
-
-    @property
-    def unknown_calls(self) -> list[Request]:
-        """Requests to paths or methods the fake does not implement (answered 404)."""
-        with self._lock:
-            return list(self._unknown)
-
-    @property
-    def server_errors(self) -> list[str]:
-        """Tracebacks of bugs in the fake itself (answered 500)."""
-        with self._lock:
-            return list(self._errors)
-
-    def count(self, prefix: str = "", method: str | None = None) -> int:
-        """How many requests went to a path starting with ``prefix`` (leading ``/`` optional)."""
-        wanted = prefix.lstrip("/")
-        with self._lock:
-            return sum(
-                1
-                for r in self._requests
-                if r.path.lstrip("/").startswith(wanted) and method in (None, r.method)
-            )
-
-    def clear_log(self) -> None:
-        """Forget the request log and the forbidden/unknown call lists."""
-        with self._lock:
-            self._requests.clear()
-            self._forbidden.clear()
-            self._unknown.clear()
-
-    def wait_for(
-        self, prefix: str, count: int = 1, timeout: float = 5.0, method: str | None = None
-    ) -> bool:
-        """Block until ``count(prefix, method) >= count``; false on timeout."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self.count(prefix, method) >= count, timeout)
-
     # --------------------------------------------------------------- faults
 
-    def fail_next(
-        self,
-        path_prefix: str,
-        status: int,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        body: Mapping[str, Any] | bytes | str | None = None,
-        times: int = 1,
-        method: str | None = None,
-        with_param: str | None = None,
-    ) -> None:
-        """Answer the next ``times`` requests under ``path_prefix`` with ``status``.
+    def _fault_body(self, prefix: str, status: int) -> bytes:
+        """Google's JSON error for the status (429 ``rateLimitExceeded``, 503 ``backendError``
+        …), or an OAuth error under the ``token`` endpoint; a test passes a dict to
+        ``fail_next`` for e.g. 403 ``userRateLimitExceeded``."""
+        if prefix != "token":
+            return json.dumps(error_payload(status)).encode()
+        busy = status == 429 or status >= 500
+        error, text = (
+            ("temporarily_unavailable", "Try again later.")
+            if busy
+            else ("invalid_request", "Bad Request")
+        )
+        return json.dumps({"error": error, "error_description": text}).encode()
 
-        ``body`` defaults to Google's JSON error for the status (429 ``rateLimitExceeded``,
-        503 ``backendError`` …), or an OAuth error under the ``token`` endpoint; pass a dict
-        for e.g. 403 ``userRateLimitExceeded``. ``with_param`` limits the fault to requests
-        carrying that query parameter: ``with_param="pageToken"`` fails the pages after the
-        first of a listing.
-        """
-        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
-        prefix = path_prefix.lstrip("/")
-        if body is None and prefix == "token":
-            busy = status == 429 or status >= 500
-            error, text = (
-                ("temporarily_unavailable", "Try again later.")
-                if busy
-                else ("invalid_request", "Bad Request")
-            )
-            raw = json.dumps({"error": error, "error_description": text}).encode()
-        elif body is None:
-            raw = json.dumps(error_payload(status)).encode()
-        elif isinstance(body, bytes):
-            raw = body
-        elif isinstance(body, str):
-            raw = body.encode()
-        else:
-            raw = json.dumps(body).encode()
-        if not any(k.lower() == "content-type" for k, _ in pairs):
-            pairs.append(("Content-Type", "application/json; charset=UTF-8"))
-        with self._lock:
-            self._faults.append(_Fault(prefix, status, pairs, raw, times, method, with_param))
-
-    def before_next(
-        self,
-        path_prefix: str,
-        action: Callable[[], object],
-        method: str | None = None,
-        with_param: str | None = None,
-    ) -> None:
-        """Run ``action`` when the next request under ``path_prefix`` arrives, just before
-        it is answered (once): what the user or the world does between two requests of a
-        client, e.g. ``fake.before_next(path, lambda: fake.user_edits_draft(...), "PUT")``.
-        ``with_param`` waits for a request carrying that query parameter (``pageToken``:
-        between two pages of a listing). A fault ``action`` adds applies to that request.
-        """
-        with self._lock:
-            self._hooks.append(_Hook(path_prefix.lstrip("/"), method, action, with_param))
+    def _lost_answer(self) -> Response:
+        return ApiError(503, "The answer was lost.", "backendError").response()
 
     # ---------------------------------------------------------------- oauth
 
@@ -637,14 +442,17 @@ class FakeGoogle:
 
     # ============================================================ serving
 
+    def serve(self, method: str, target: str, headers: Message, body: bytes) -> Response:
+        """Answer one HTTP request from the server threads."""
+        return self.dispatch(method, target, headers, body)
+
     def dispatch(self, method: str, target: str, headers: Message, body: bytes) -> Response:
         """Answer one HTTP request (called from the server threads, and for batch parts)."""
         split = urllib.parse.urlsplit(target)
         path = "/" + "/".join(urllib.parse.unquote(s) for s in split.path.lstrip("/").split("/"))
         request = Request(method, path, urllib.parse.parse_qs(split.query, keep_blank_values=True))
         with self._changed:
-            self._requests.append(request)
-            self._changed.notify_all()
+            self._log(request)
             try:
                 return self._lose_answer(request, self._handle(request, headers, body))
             except (ApiError, OAuthError) as error:
@@ -659,7 +467,7 @@ class FakeGoogle:
         if _SEND.match(rel):
             self._forbidden.append(request)
             raise ApiError(403, "The fake Google forbids sending mail.", "forbidden")
-        self._run_hook(method, rel, query)
+        self._run_hooks(method, rel, query, every=False)
         fault = self._take_fault(method, rel, query)
         if fault is not None:
             return fault
@@ -682,36 +490,6 @@ class FakeGoogle:
     def _unknown_route(self, request: Request) -> Response:
         self._unknown.append(request)
         raise ApiError(404, f"The fake Google has no {request.method} {request.path}", "notFound")
-
-    def lose_next_answer(self, path_prefix: str, method: str | None = None) -> None:
-        """Carry out the next request under ``path_prefix``, then answer 503 instead of the
-        result, once: a request that took effect although its client saw it fail."""
-        with self._lock:
-            self._lost_answers.append(_Hook(path_prefix.lstrip("/"), method, lambda: None))
-
-    def _lose_answer(self, request: Request, response: Response) -> Response:
-        rel = request.path.lstrip("/")
-        for lost in list(self._lost_answers):
-            if rel.startswith(lost.prefix) and lost.method in (None, request.method):
-                self._lost_answers.remove(lost)
-                return ApiError(503, "The answer was lost.", "backendError").response()
-        return response
-
-    def _run_hook(self, method: str, rel: str, query: Query) -> None:
-        for hook in self._hooks:
-            if hook.matches(method, rel, query):
-                self._hooks.remove(hook)
-                hook.action()
-                return
-
-    def _take_fault(self, method: str, rel: str, query: Query) -> Response | None:
-        for fault in self._faults:
-            if fault.matches(method, rel, query):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return Response(fault.status, fault.body, list(fault.headers))
-        return None
 
     # ------------------------------------------------------------- calendar
 
@@ -946,111 +724,6 @@ def _require_format(token: AccessToken, query: Query) -> None:
     fmt = first(query, "format", "full") or "full"
     if _metadata_only(token) and fmt in ("full", "raw"):
         raise ApiError(403, f"Metadata scope doesn't allow format {fmt.upper()}", "forbidden")
-
-
-# ============================================================== server
-
-
-class _HttpsServer(ThreadingHTTPServer):
-    """A threading HTTP server whose accepted sockets speak TLS (handshake in the worker)."""
-
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        fake: FakeGoogle,
-        context: ssl.SSLContext,
-    ) -> None:
-        self.fake = fake
-        self.context = context
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle/delayed-ACK stalls
-        wrapped = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        with self._connections_lock:
-            self._connections.add(wrapped)
-        return wrapped, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_all_connections(self) -> None:
-        """Unblock keep-alive connections still waiting for a next request."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up or failing the TLS handshake are not worth a traceback."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    server: _HttpsServer
-
-    def setup(self) -> None:
-        self.request.settimeout(self.timeout)
-        self.request.do_handshake()
-        super().setup()
-
-    def _serve(self) -> None:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        else:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        response = self.server.fake.dispatch(self.command, self.path, self.headers, body)
-        self.send_response(response.status)
-        for name, value in response.headers:
-            if name.lower() != "content-length":
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
-
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._serve()
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._serve()
-
-    def do_PUT(self) -> None:
-        """Serve a PUT."""
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        """Serve a PATCH."""
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        """Serve a DELETE."""
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the fake's request log is ``FakeGoogle.requests``."""
 
 
 __all__ = ["FakeGoogle", "MessageInfo", "Request"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
 from typing import Any
+
+from ..https import Query, Response
 
 JSON_TYPE = "application/json; charset=UTF-8"
 
@@ -49,22 +50,6 @@ _DEFAULT_MESSAGES = {
     501: "Not Implemented",
     503: "The service is currently unavailable.",
 }
-
-
-@dataclass
-class Response:
-    """An HTTP response as the fake hands it to the socket layer."""
-
-    status: int
-    body: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-    def header(self, name: str) -> str | None:
-        """The first header called ``name`` (case-insensitive), if any."""
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
 
 
 def json_response(
@@ -143,10 +128,6 @@ def b64url_decode(text: str) -> bytes:
     """Decode URL-safe (or standard) base64 with or without padding."""
     cleaned = "".join(text.split()).replace("+", "-").replace("/", "_")
     return base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
-
-
-Query = dict[str, list[str]]
-"""Query parameters as ``urllib.parse.parse_qs`` returns them."""
 
 
 def first(query: Query, name: str, default: str | None = None) -> str | None:

@@ -8,31 +8,22 @@ throw-away ``trustme`` CA written to ``fake.ca_path``.
 
 from __future__ import annotations
 
-import contextlib
 import html.parser
 import json
 import re
-import shutil
-import socket
-import ssl
-import tempfile
 import threading
 import time
 import traceback
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import TracebackType
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pytest
-import trustme
 
+from ..https import HttpsFake
 from .calendar import CalendarState
 from .identity import PRODUCT_SCOPES, AccessToken, IdentityState
 from .mail import MailState, StoredMessage
@@ -81,42 +72,7 @@ class Request(NamedTuple):
         return json.loads(self.body)
 
 
-@dataclass
-class _Fault:
-    prefix: str
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    remaining: int
-    method: str | None
-    param: str | None = None
-
-    def matches(self, method: str, rel: str, query: Query) -> bool:
-        """Whether a request is one this fault answers."""
-        return (
-            rel.startswith(self.prefix)
-            and self.method in (None, method)
-            and (self.param is None or self.param in query)
-        )
-
-
-@dataclass
-class _Hook:
-    prefix: str
-    method: str | None
-    action: Callable[[], object]
-    param: str | None = None
-
-    def matches(self, method: str, rel: str, query: Query) -> bool:
-        """Whether a request is one this hook runs before."""
-        return (
-            rel.startswith(self.prefix)
-            and self.method in (None, method)
-            and (self.param is None or self.param in query)
-        )
-
-
-class FakeMicrosoft:
+class FakeMicrosoft(HttpsFake[Request]):
     """A fake of the Microsoft identity platform and Microsoft Graph v1.0 over real HTTPS.
 
     Use as a context manager (or ``start()``/``stop()``). Control methods act as the user and
@@ -155,27 +111,15 @@ class FakeMicrosoft:
         self._lifetimes = (access_token_lifetime, refresh_token_lifetime)
         self._interval = device_flow_interval
         self._invalidate_used = invalidate_used_refresh_tokens
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
+        super().__init__()
         self._flight_lock = threading.Lock()
         self._in_flight = 0
         self._peak = 0
-        self._server: _HttpsServer | None = None
-        self._thread: threading.Thread | None = None
-        self._tempdir: Path | None = None
-        self.root = ""
-        self.ca_path = ""
         self._rewrite_text_bodies = rewrite_text_bodies
         self._init_state()
 
     def _init_state(self) -> None:
-        self._requests: list[Request] = []
-        self._forbidden: list[Request] = []
-        self._unknown: list[Request] = []
-        self._errors: list[str] = []
-        self._faults: list[_Fault] = []
-        self._hooks: list[_Hook] = []
-        self._lost_answers: list[_Hook] = []
+        self._init_log()
         self._browser_errors: list[str] = []
         self.identity = IdentityState(
             client_id=self.client_id,
@@ -195,60 +139,14 @@ class FakeMicrosoft:
         self.mail = MailState(self.user_email, self.display_name, self._clock)
         self.mail.rewrite_text_bodies = self._rewrite_text_bodies
 
-    # ------------------------------------------------------------ lifecycle
-
-    def start(self) -> Self:
-        """Create the CA and certificate, bind an ephemeral port and serve in a thread."""
-        if self._server is not None:
-            return self
-        self._tempdir = Path(tempfile.mkdtemp(prefix="fake-microsoft-"))
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        ca_file = self._tempdir / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_file))
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-        server = _HttpsServer(("127.0.0.1", 0), _Handler, self, context)
-        self._server = server
-        self.ca_path = str(ca_file)
-        self.root = f"https://127.0.0.1:{server.server_address[1]}/"
-        self.identity.root = self.root
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close every open connection and remove the CA file."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.close_all_connections()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
-            self._tempdir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def reset(self) -> None:
         """Forget all state (mail, events, grants, logs, faults); keep server, CA and ids."""
         with self._lock:
             self._init_state()
             self.identity.root = self.root
+
+    def _started(self) -> None:
+        self.identity.root = self.root
 
     # ----------------------------------------------------------- endpoints
 
@@ -579,57 +477,6 @@ class FakeMicrosoft:
         except GraphError as error:
             raise KeyError(str(error)) from None
 
-    # ---------------------------------------------------------- request log
-
-    @property
-    def requests(self) -> list[Request]:
-        """Every request received so far (a copy), oldest first."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def forbidden_calls(self) -> list[Request]:
-        """Attempts to send mail or to write the calendar (answered 403)."""
-        with self._lock:
-            return list(self._forbidden)
-
-    @property
-    def unknown_calls(self) -> list[Request]:
-        """Requests to paths or methods the fake does not implement (answered 400/404)."""
-        with self._lock:
-            return list(self._unknown)
-
-    @property
-    def server_errors(self) -> list[str]:
-        """Tracebacks of bugs in the fake itself (answered 500)."""
-        with self._lock:
-            return list(self._errors)
-
-    def count(self, prefix: str = "", method: str | None = None) -> int:
-        """Requests to a path starting with ``prefix`` (relative to ``root``; ``me/…`` means
-        ``v1.0/me/…``; a full URL works too)."""
-        wanted = self._prefix(prefix)
-        with self._lock:
-            return sum(
-                1
-                for r in self._requests
-                if r.path.lstrip("/").startswith(wanted) and method in (None, r.method)
-            )
-
-    def clear_log(self) -> None:
-        """Forget the request log and the forbidden/unknown call lists."""
-        with self._lock:
-            self._requests.clear()
-            self._forbidden.clear()
-            self._unknown.clear()
-
-    def wait_for(
-        self, prefix: str, count: int = 1, timeout: float = 5.0, method: str | None = None
-    ) -> bool:
-        """Block until ``count(prefix, method) >= count``; false on timeout."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self.count(prefix, method) >= count, timeout)
-
     @property
     def peak_concurrency(self) -> int:
         """The most Graph requests ever in flight at once (one mailbox)."""
@@ -641,82 +488,25 @@ class FakeMicrosoft:
         with self._flight_lock:
             self._peak = self._in_flight
 
-    # --------------------------------------------------------------- faults
-
-    def fail_next(
-        self,
-        path_prefix: str,
-        status: int,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        body: Mapping[str, Any] | bytes | str | None = None,
-        times: int = 1,
-        method: str | None = None,
-        with_param: str | None = None,
-    ) -> None:
-        """Answer the next ``times`` requests under ``path_prefix`` with ``status``.
-
-        ``body`` defaults to Graph's error for the status (429 ``ApplicationThrottled``, 503
-        ``ServiceUnavailable`` …) or, under the identity endpoints, an ``AADSTS`` error.
-        Example: ``fail_next("me/messages", 429, {"Retry-After": "1"})``. ``with_param``
-        limits the fault to requests carrying that query parameter: ``"$skiptoken"`` fails
-        the pages after the first of a delta round.
-        """
-        prefix = self._prefix(path_prefix)
-        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
-        if body is None:
-            if prefix.startswith("v1.0"):
-                payload = graph_error_payload(status)
-            else:
-                payload = aad_error_payload("temporarily_unavailable", 503, "Service unavailable.")
-            raw = json.dumps(payload).encode()
-        elif isinstance(body, bytes):
-            raw = body
-        elif isinstance(body, str):
-            raw = body.encode()
-        else:
-            raw = json.dumps(body).encode()
-        if not any(k.lower() == "content-type" for k, _ in pairs):
-            pairs.append(("Content-Type", "application/json"))
-        with self._lock:
-            self._faults.append(_Fault(prefix, status, pairs, raw, times, method, with_param))
-
-    def before_next(
-        self,
-        path_prefix: str,
-        action: Callable[[], object],
-        method: str | None = None,
-        with_param: str | None = None,
-    ) -> None:
-        """Run ``action`` (a user or world action, e.g. ``lambda: fake.user_edits_draft(…)``)
-        just before the next request under ``path_prefix`` is handled, once: a change that
-        lands between a client's read and its write. ``with_param`` waits for a request
-        carrying that query parameter (``"$skiptoken"``: between two pages of a round).
-        Faults are checked before hooks: a fault ``action`` adds applies from the next
-        request on."""
-        with self._lock:
-            self._hooks.append(_Hook(self._prefix(path_prefix), method, action, with_param))
-
-    def lose_next_answer(self, path_prefix: str, method: str | None = None) -> None:
-        """Carry out the next request under ``path_prefix``, then answer 503 instead of the
-        result, once: a request that took effect although its client saw it fail."""
-        with self._lock:
-            self._lost_answers.append(_Hook(self._prefix(path_prefix), method, lambda: None))
-
-    def _lose_answer(self, request: Request, response: Response) -> Response:
-        rel = request.path.lstrip("/")
-        for lost in list(self._lost_answers):
-            if rel.startswith(lost.prefix) and lost.method in (None, request.method):
-                self._lost_answers.remove(lost)
-                return GraphError(503, "ServiceUnavailable", "The answer was lost.").response()
-        return response
-
     def _prefix(self, prefix: str) -> str:
+        """Relative to ``root``: ``me/…`` means ``v1.0/me/…``; a full URL works too."""
         if self.root and prefix.startswith(self.root):
             prefix = prefix[len(self.root) :]
         prefix = prefix.lstrip("/")
         if prefix.startswith(("me/", "users/")) or prefix == "me":
             prefix = "v1.0/" + prefix
         return prefix
+
+    def _fault_body(self, prefix: str, status: int) -> bytes:
+        """Graph's error for the status (429 ``ApplicationThrottled``, 503
+        ``ServiceUnavailable`` …) or, under the identity endpoints, an ``AADSTS`` error."""
+        if prefix.startswith("v1.0"):
+            return json.dumps(graph_error_payload(status)).encode()
+        payload = aad_error_payload("temporarily_unavailable", 503, "Service unavailable.")
+        return json.dumps(payload).encode()
+
+    def _lost_answer(self) -> Response:
+        return GraphError(503, "ServiceUnavailable", "The answer was lost.").response()
 
     # ============================================================ serving
 
@@ -734,8 +524,7 @@ class FakeMicrosoft:
                     self._peak = max(self._peak, self._in_flight)
             if throttled:
                 with self._changed:
-                    self._requests.append(self._request(method, target, headers, body))
-                    self._changed.notify_all()
+                    self._log(self._request(method, target, headers, body))
                 return GraphError(
                     429,
                     "ApplicationThrottled",
@@ -755,8 +544,7 @@ class FakeMicrosoft:
         """Answer one HTTP request."""
         request = self._request(method, target, headers, body)
         with self._changed:
-            self._requests.append(request)
-            self._changed.notify_all()
+            self._log(request)
             try:
                 response = self._handle(request, headers)
                 response = self._lose_answer(request, response)
@@ -791,10 +579,7 @@ class FakeMicrosoft:
         fault = self._take_fault(request.method, rel, request.query)
         if fault is not None:
             return fault
-        for hook in list(self._hooks):
-            if hook.matches(request.method, rel, request.query):
-                self._hooks.remove(hook)
-                hook.action()
+        self._run_hooks(request.method, rel, request.query, every=True)
         segments = rel.split("/")
         if segments[0] == "v1.0":
             return self._graph(request, headers, segments[1:])
@@ -825,15 +610,6 @@ class FakeMicrosoft:
             ),
             content_type=AAD_JSON,
         )
-
-    def _take_fault(self, method: str, rel: str, query: Query) -> Response | None:
-        for fault in self._faults:
-            if fault.matches(method, rel, query):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return Response(fault.status, fault.body, list(fault.headers))
-        return None
 
     # ---------------------------------------------------------------- graph
 
@@ -1061,111 +837,6 @@ class _FormReader(html.parser.HTMLParser):
         reader.feed(page)
         reader.close()
         return (reader.action, reader.fields) if reader.action else None
-
-
-# ============================================================== server
-
-
-class _HttpsServer(ThreadingHTTPServer):
-    """A threading HTTP server whose accepted sockets speak TLS (handshake in the worker)."""
-
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        fake: FakeMicrosoft,
-        context: ssl.SSLContext,
-    ) -> None:
-        self.fake = fake
-        self.context = context
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        wrapped = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        with self._connections_lock:
-            self._connections.add(wrapped)
-        return wrapped, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_all_connections(self) -> None:
-        """Unblock keep-alive connections still waiting for a next request."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up or failing the TLS handshake are not worth a traceback."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    server: _HttpsServer
-
-    def setup(self) -> None:
-        self.request.settimeout(self.timeout)
-        self.request.do_handshake()
-        super().setup()
-
-    def _serve(self) -> None:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        else:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        response = self.server.fake.serve(self.command, self.path, self.headers, body)
-        self.send_response(response.status)
-        for name, value in response.headers:
-            if name.lower() != "content-length":
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
-
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._serve()
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._serve()
-
-    def do_PUT(self) -> None:
-        """Serve a PUT."""
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        """Serve a PATCH."""
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        """Serve a DELETE."""
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the fake's request log is ``FakeMicrosoft.requests``."""
 
 
 __all__ = ["FakeMicrosoft", "Request"]

@@ -21,27 +21,10 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..https import Query, Response
+
 GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 AAD_JSON = "application/json; charset=utf-8"
-
-Query = dict[str, list[str]]
-"""Query parameters as ``urllib.parse.parse_qs`` returns them."""
-
-
-@dataclass
-class Response:
-    """An HTTP response as the fake hands it to the socket layer."""
-
-    status: int
-    body: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-    def header(self, name: str) -> str | None:
-        """The first header called ``name`` (case-insensitive), if any."""
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
 
 
 def json_response(
