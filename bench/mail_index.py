@@ -4,7 +4,7 @@ Not a test: a measurement. It builds a Maildir of ``--inbox`` received and ``--s
 messages (small synthetic headers, many correspondents, the interviewers among them) and
 times what a pass asks while ``--interviews`` sent notes await a reply: for each interview
 ``thread_messages`` of its note and ``messages_with`` each of its two interviewers
-(``daemon.service._reply``). It does so on a cold index (a new database: every header is
+(``daemon.facts._reply``). It does so on a cold index (a new database: every header is
 read), on a warm one (a new store and mailbox over the same database file: the next
 pass), and on a warm one after a few messages arrived; with ``--baseline`` also one scan
 of the code before the index (``git show HEAD~N:providers/local/mailbox.py``), times the

@@ -28,8 +28,8 @@ import msal
 
 from daemon.accounts import open_accounts
 from daemon.config import load_config
+from daemon.passes import run_pass
 from daemon.secrets import TokenStore
-from daemon.service import run_pass
 from daemon.store.repository import Store
 from providers.google.auth import save_credentials
 from providers.microsoft import connection as microsoft

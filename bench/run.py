@@ -66,8 +66,8 @@ from bench.requests_per_pass import (  # noqa: E402
 )
 from daemon.accounts import open_accounts  # noqa: E402
 from daemon.config import load_config  # noqa: E402
+from daemon.passes import run_pass  # noqa: E402
 from daemon.secrets import TokenStore  # noqa: E402
-from daemon.service import run_pass  # noqa: E402
 from daemon.store.repository import Store  # noqa: E402
 from providers.google.auth import save_credentials  # noqa: E402
 from tests.concurrency_world import build_world, child_env  # noqa: E402

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from daemon.config import AccountConfig, Config
+from daemon.context import user_identity
 from daemon.domain.model import UserIdentity
 from daemon.errors import AuthorizationNeeded, ProviderError, UserError
-from daemon.ports import IndexFactory
+from daemon.ports import Account, IndexFactory, Unavailable
 from daemon.secrets import TokenStore
-from daemon.service import Account, Unavailable, user_identity
 from providers.registry import provider_named
 
 # A provider is imported when an account uses it (providers.registry): the client libraries

@@ -25,7 +25,7 @@ from daemon.scrub import scrub
 from providers.registry import provider_named
 
 if TYPE_CHECKING:
-    from daemon.service import PassReport
+    from daemon.passes import PassReport
 
 # Each command imports what it needs when it runs (the `noqa: PLC0415` imports below):
 # `status`, `explain` and `accounts` never load the provider client libraries, Alembic,
@@ -272,8 +272,8 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
 def cmd_once(config: Config, clock: Clock) -> int:
     """One pass over every account; prints a line per account."""
     from daemon.accounts import open_accounts  # noqa: PLC0415
+    from daemon.passes import run_pass  # noqa: PLC0415
     from daemon.secrets import TokenStore  # noqa: PLC0415
-    from daemon.service import run_pass  # noqa: PLC0415
     from daemon.store.repository import Store  # noqa: PLC0415
 
     with Store(config.storage.url) as store:
@@ -293,9 +293,9 @@ def cmd_once(config: Config, clock: Clock) -> int:
 def show_pass_report(report: PassReport) -> None:
     """One line per account saying what the pass did (problems to stderr), and the same
     lines as log records: each pass at INFO, problems as warnings (seen with ``-v``)."""
-    from daemon.service import report_lines  # noqa: PLC0415
+    from daemon.report import pass_report_lines  # noqa: PLC0415
 
-    for problem, line in report_lines(report):
+    for problem, line in pass_report_lines(report):
         print(line, file=sys.stderr if problem else sys.stdout)
         log.log(logging.WARNING if problem else logging.INFO, "%s", line)
 

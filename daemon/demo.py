@@ -18,10 +18,10 @@ from daemon.accounts import open_accounts
 from daemon.config import load_config, system_timezone
 from daemon.domain.timing import local_time
 from daemon.errors import UserError
+from daemon.passes import PassReport, run_pass
 from daemon.private_files import private_dir, write_private
-from daemon.report import status_table
+from daemon.report import pass_report_lines, status_table
 from daemon.scrub import scrub
-from daemon.service import run_pass
 from daemon.store.repository import Store
 
 MARKER = ".interview-outreach-demo"
@@ -134,11 +134,10 @@ def run_demo(directory: Path | None, clock: Callable[[], datetime]) -> int:
         f"any Maildir client, e.g.  mutt -f {drafts}\nNothing was sent.\n"
         f"Look closer:  {_command_name()} --config {config_path} explain ID"
     )
-    for account in report.accounts:
-        if account.error:
-            print(f"{account.name}: failed: {scrub(account.error)}", file=sys.stderr)
-            return 1
-    return 0
+    failed = PassReport([a for a in report.accounts if a.error])  # the demo has one account
+    for _, line in pass_report_lines(failed):
+        print(line, file=sys.stderr)
+    return 1 if failed.failed else 0
 
 
 def _command_name() -> str:

@@ -170,6 +170,32 @@ class Mailbox(Protocol):
 
 
 # ---------------------------------------------------------------------------------------------
+# An opened account: the two ports of one configured account
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """A configured account with its opened calendar and mailbox."""
+
+    name: str
+    provider: str
+    calendar: CalendarSource
+    mailbox: Mailbox
+    close: Callable[[], None] = lambda: None  # releases the provider's connections
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """An account that could not be opened this pass, and why."""
+
+    name: str
+    provider: str
+    error: str
+    needs_auth: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
 # The index of a Maildir's headers (issue 11): lookups instead of scans
 # ---------------------------------------------------------------------------------------------
 

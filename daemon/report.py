@@ -1,16 +1,22 @@
-"""What ``status`` and ``explain`` print: built from the store, never from a provider."""
+"""What the program reports: the lines of a pass (``once`` prints them, the daemon logs them),
+and what ``status`` and ``explain`` print, built from the store, never from a provider."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from daemon.domain import detection
 from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview, RecipientRule
 from daemon.domain.people import display_name
 from daemon.domain.timing import format_short, format_when
+from daemon.scrub import scrub
 from daemon.store.records import AccountState, AuditEntry, TrackedInterview
+
+if TYPE_CHECKING:
+    from daemon.passes import PassReport  # `status` never loads the pass
 
 ActionJson = dict[str, str | None]
 
@@ -251,3 +257,36 @@ def _action_line(record: ActionRecord, tz: ZoneInfo) -> str:
     if record.state is ActionState.DRAFTED and record.message_id:
         parts.append(f"[Message-ID {record.message_id}]")
     return " ".join(parts)
+
+
+def pass_report_lines(report: PassReport) -> Iterator[tuple[bool, str]]:
+    """What a pass did, per account: (whether the line is a problem, the line)."""
+    for account in report.accounts:
+        name = account.name
+        if account.error:
+            yield True, f"{name}: failed: {scrub(account.error)}"
+            continue
+        if account.passed_over:
+            yield (
+                False,
+                f"{name}: passed over: another interview-outreach process is working "
+                f"on it ({account.passed_over})",
+            )
+            continue
+        tally = account.tally
+        drafts = f"{tally.created} created, {tally.updated} updated, {tally.deleted} removed"
+        yield (
+            False,
+            f"{name}: {account.events} events, {account.interviews} interviews "
+            f"tracked; drafts: {drafts}",
+        )
+        for problem in account.problems:
+            yield True, f"{name}: skipped: {scrub(problem)}"
+        for line in account.blocked:
+            yield True, f"{name}: {scrub(line)}"
+        if account.capped:
+            yield (
+                True,
+                f"{name}: {tally.created} new drafts made, the most for one pass "
+                f"(max_new_drafts_per_pass); {account.capped} more wait for the next pass",
+            )

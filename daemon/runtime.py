@@ -45,14 +45,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from daemon.accounts import open_accounts
 from daemon.config import Config
+from daemon.context import plan_context
 from daemon.domain.planning import PlanContext
 from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
 from daemon.leasing import process_alive, this_process
 from daemon.notify import DesktopNotifier, Notifier
-from daemon.ports import CalendarSource, Clock, Mailbox, system_clock
+from daemon.passes import PassReport, run_pass
+from daemon.ports import Account, CalendarSource, Clock, Mailbox, system_clock
+from daemon.report import pass_report_lines
 from daemon.sdnotify import SystemdNotifier
 from daemon.secrets import TokenStore
-from daemon.service import Account, PassReport, plan_context, report_lines, run_pass
 from daemon.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -231,11 +233,10 @@ class Daemon:
         )
         self._sync_jobs(first=True)
         self._scheduler.start()
-        names = ", ".join(a.name for a in config.accounts)
+        names, every = ", ".join(a.name for a in config.accounts), f"{self.poll_seconds:g}"
         log.info(
-            "started: %d account(s) (%s), a pass every %s s", len(config.accounts), names,
-            f"{self.poll_seconds:g}",
-        )  # fmt: skip
+            "started: %d account(s) (%s), a pass every %s s", len(config.accounts), names, every
+        )
         self._systemd.ready(f"watching {len(config.accounts)} account(s); first pass running")
 
     def serve(self) -> None:
@@ -272,9 +273,9 @@ class Daemon:
         if not finished:
             self.abandoned_pass = True
             log.warning(
-                "a pass did not finish within %.0f s; stopping anyway (the next start "
-                "reconciles it)", self._stop_grace,
-            )  # fmt: skip
+                "a pass did not finish within %.0f s; stopping anyway (the next start reconciles it)",
+                self._stop_grace,
+            )
             return False
         try:
             for store in [*self._retired, *([self._store] if self._store else [])]:
@@ -374,9 +375,13 @@ class Daemon:
                 scheduler.reschedule_job(job_id, trigger=trigger)
                 continue
             scheduler.add_job(
-                self.run_account_pass, trigger, args=(name,), id=job_id, name=f"pass {name}",
+                self.run_account_pass,
+                trigger,
+                args=(name,),
+                id=job_id,
+                name=f"pass {name}",
                 next_run_time=datetime.now(UTC),  # the first pass right away
-            )  # fmt: skip
+            )
         if first:
             log.debug("scheduled %d account job(s)", len(wanted))
 
@@ -460,9 +465,16 @@ class Daemon:
             unavailable = [u for u in opened.unavailable if names is None or u.name in names]
             covered = tuple(a.name for a in accounts) + tuple(u.name for u in unavailable)
             report = run_pass(
-                config, store, accounts, now, unavailable, self._clock, fresh_within,
-                context=kept.context, known_addresses=kept.addresses,
-            )  # fmt: skip
+                config,
+                store,
+                accounts,
+                now,
+                unavailable,
+                self._clock,
+                fresh_within,
+                context=kept.context,
+                known_addresses=kept.addresses,
+            )
         finally:
             opened.close()
         kept.addresses.update((a.name, a.address) for a in report.accounts if a.address)
@@ -595,8 +607,9 @@ class Daemon:
             if not self._stuck_reported:
                 log.error(
                     "a pass has been running for over %d minutes; no longer petting the "
-                    "watchdog, so systemd restarts the service", STUCK_AFTER_SECONDS // 60,
-                )  # fmt: skip
+                    "watchdog, so systemd restarts the service",
+                    STUCK_AFTER_SECONDS // 60,
+                )
                 self._stuck_reported = True
             return False
         return True
@@ -639,7 +652,7 @@ def _log_report(report: PassReport) -> None:
     """The pass's lines in the log, as `once` prints them; accounts passed over or passed
     moments ago were logged by the pass itself."""
     passed = PassReport([a for a in report.accounts if not (a.passed_over or a.fresh)])
-    for problem, line in report_lines(passed):
+    for problem, line in pass_report_lines(passed):
         log.log(logging.WARNING if problem else logging.INFO, "account %s", line)
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 # The CLI imports what a command needs when it runs; a child imports it all before it says
 # it is ready, so that the children start their work together, not staggered by imports.
 import daemon.accounts
-import daemon.runtime
-import daemon.service  # noqa: F401
+import daemon.passes
+import daemon.runtime  # noqa: F401
 from daemon.cli import main as cli
 
 BARRIER_TIMEOUT = 300.0

@@ -59,8 +59,8 @@ from hypothesis import HealthCheck, Phase, example, given, seed, settings
 
 import daemon.accounts
 import daemon.cli  # imported before any fork: a child starts with the program loaded
+import daemon.passes
 import daemon.runtime
-import daemon.service
 from daemon.domain.addresses import InvalidAddress, parse_address
 from daemon.domain.limits import MAX_INSTANCES_PER_SERIES, MAX_INTERVIEW_PARTICIPANTS
 from daemon.domain.mime import normalize_message_id

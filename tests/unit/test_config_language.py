@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from daemon.config import Config, parse_config
+from daemon.context import plan_context
 from daemon.domain.interviews import recognize
 from daemon.domain.language import Language
 from daemon.domain.model import CalendarEvent, Interview, Participant, UserIdentity
 from daemon.domain.rules import Rules
 from daemon.errors import ConfigError
-from daemon.service import plan_context
 
 ENV = {"TZ": "Europe/Berlin"}
 

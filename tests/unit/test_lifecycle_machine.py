@@ -1,7 +1,7 @@
 """The whole life of interviews as a hypothesis state machine (SPEC sections 2 and 3).
 
 The world is a ``MemoryCalendar`` and a ``MemoryMailbox``; the program is
-``daemon.service.run_pass`` over a real SQLite store, run at an injected ``now``. Rules add,
+``daemon.passes.run_pass`` over a real SQLite store, run at an injected ``now``. Rules add,
 move, cancel, decline and remove invitations; the user sends, edits and deletes drafts;
 interviewers reply, auto-replies and bounces arrive; time passes; the process restarts.
 After every pass the store, its audit log and the mailbox are checked against SPEC's
@@ -40,7 +40,8 @@ from daemon.domain.model import (
     SkipReason,
     interview_id,
 )
-from daemon.service import LOOKAHEAD, LOOKBACK, Account, run_pass
+from daemon.passes import LOOKAHEAD, LOOKBACK, run_pass
+from daemon.ports import Account
 from daemon.store.records import AuditEntry, TrackedInterview
 from daemon.store.repository import Store
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox

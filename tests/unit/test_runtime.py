@@ -26,9 +26,9 @@ import daemon.runtime as daemon_runtime
 from daemon.config import Config, load_config
 from daemon.domain.model import ActionKind, ActionState, UserIdentity
 from daemon.errors import ConfigError, StorageError
+from daemon.ports import Account
 from daemon.runtime import Daemon, PassInterrupted, guarded, jitter_seconds, running
 from daemon.sdnotify import SystemdNotifier
-from daemon.service import Account
 from daemon.store.repository import Store
 from providers.local.calendar import LocalCalendar
 from providers.local.mailbox import LocalMailbox

@@ -134,14 +134,14 @@ def test_quick_commands_load_no_provider_library_and_no_alembic(
 
 def test_a_pass_with_local_accounts_loads_no_provider_library(world: World) -> None:
     modules = child(world.root, COMMAND, "--config", str(world.config), "once")
-    assert "daemon.service" in modules
+    assert "daemon.passes" in modules
     unwanted = PROVIDER_LIBRARIES + NOT_FOR_A_MIGRATED_DATABASE + NOT_FOR_LOCAL_ACCOUNTS
     assert loaded_of(modules, unwanted) == []
 
 
 def test_the_daemon_with_local_accounts_loads_no_provider_library(world: World) -> None:
     modules = child(world.root, DAEMON, str(world.config))
-    assert {"apscheduler", "daemon.service"} <= modules
+    assert {"apscheduler", "daemon.passes"} <= modules
     unwanted = PROVIDER_LIBRARIES + NOT_FOR_A_MIGRATED_DATABASE + NOT_FOR_LOCAL_ACCOUNTS
     assert loaded_of(modules, unwanted) == []
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from daemon.config import parse_config
+from daemon.context import plan_context
 from daemon.domain.model import CalendarEvent, Participant, Response
 from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError, TransientError
-from daemon.ports import CalendarChanges
-from daemon.service import Account, Unavailable, plan_context, run_pass
+from daemon.passes import run_pass
+from daemon.ports import Account, CalendarChanges, MailChanges, Unavailable
 from daemon.store.records import AccountState
 from daemon.store.repository import Store
 from providers.local.settings import LocalAccount
@@ -211,3 +212,51 @@ def test_addresses_and_planning_inputs_kept_by_the_daemon_are_used_as_given(
     (tracked,) = store.interviews()
     assert tracked.interview.skip_reason is not None
     assert tracked.interview.skip_reason.value == "user_is_interviewer"
+
+
+class CountingStore(Store):
+    """A store that counts how often the account's state is read and written."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.reads = self.writes = 0
+
+    def account_state(self, name: str) -> AccountState | None:
+        self.reads += 1
+        return super().account_state(name)
+
+    def save_account_state(self, state: AccountState) -> None:
+        self.writes += 1
+        super().save_account_state(state)
+
+
+def test_a_pass_reads_the_account_state_once_and_writes_it_once(tmp_path: Path) -> None:
+    config, plain, _calendar, account = setup(tmp_path)
+    plain.close()
+    store = CountingStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    for minutes in (0, 5):  # the first pass (no state yet) and one with a cursor to advance
+        store.reads = store.writes = 0
+        run_pass(config, store, [account], NOW + timedelta(minutes=minutes))  # type: ignore[arg-type]
+        assert (store.reads, store.writes) == (1, 1)
+    state = store.account_state("inc")
+    assert state is not None and state.calendar_cursor and state.calendar_cursor.endswith(":c2")
+
+
+class FailingMailbox(MemoryMailbox):
+    """A mailbox whose change feed fails: the pass fails after reading the calendar."""
+
+    def changes(self, cursor: str | None) -> MailChanges:
+        raise TransientError("mailbox answered 503", "inc")
+
+
+def test_a_pass_that_fails_after_reading_the_calendar_keeps_the_new_calendar_cursor(
+    tmp_path: Path,
+) -> None:
+    config, store, _calendar, account = setup(tmp_path)
+    failing = replace(account, mailbox=FailingMailbox("ada@example.org"))
+    report = run_pass(config, store, [failing], NOW)  # type: ignore[arg-type]
+    assert report.accounts[0].error == "mailbox answered 503"
+    state = store.account_state("inc")
+    assert state is not None and state.last_error == "mailbox answered 503"
+    assert state.calendar_cursor is not None and state.calendar_cursor.endswith(":c1")
+    assert state.last_success_at is None
