@@ -8,12 +8,11 @@ from daemon.config import Config
 from daemon.domain.model import UserIdentity
 from daemon.domain.planning import PlanContext
 from daemon.domain.rendering import Renderer
-from providers.local.settings import LocalAccount
 
 
 def user_identity(config: Config, extra_addresses: Sequence[str] = ()) -> UserIdentity:
     """The user as the core sees them: name, every configured address, time zone."""
-    addresses = {a.address for a in config.accounts if isinstance(a, LocalAccount)}
+    addresses = {address for a in config.accounts if (address := a.configured_address)}
     addresses.update(a.lower() for a in extra_addresses if a)
     return UserIdentity(
         name=config.profile.name,
