@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from daemon.domain.interviews import recognize  # noqa: E402
-from daemon.domain.model import Interview, UserIdentity  # noqa: E402
-from daemon.domain.rules import Rules  # noqa: E402
-from providers.local.ics import events_from_ics  # noqa: E402
+from interview_outreach.daemon.domain.interviews import recognize  # noqa: E402
+from interview_outreach.daemon.domain.model import Interview, UserIdentity  # noqa: E402
+from interview_outreach.daemon.domain.rules import Rules  # noqa: E402
+from interview_outreach.providers.local.ics import events_from_ics  # noqa: E402
 
 EVENTS_DIR = ROOT / "tests" / "data" / "events"
 USER = UserIdentity(

@@ -31,9 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import providers.local.mailbox as local_mailbox
-from daemon.store.repository import Store
-from providers.local.mailbox import LocalMailbox
+import interview_outreach.providers.local.mailbox as local_mailbox
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.providers.local.mailbox import LocalMailbox
 
 NOW = datetime(2025, 3, 18, 9, 0, tzinfo=UTC)
 USER = "ada@example.org"

@@ -26,13 +26,13 @@ import httplib2
 import keyring
 import msal
 
-from daemon.accounts import open_accounts
-from daemon.config import load_config
-from daemon.passes import run_pass
-from daemon.secrets import TokenStore
-from daemon.store.repository import Store
-from providers.google.auth import save_credentials
-from providers.microsoft import connection as microsoft
+from interview_outreach.daemon.accounts import open_accounts
+from interview_outreach.daemon.config import load_config
+from interview_outreach.daemon.passes import run_pass
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.providers.google.auth import save_credentials
+from interview_outreach.providers.microsoft import connection as microsoft
 from tests.fakes.clock import Clock
 from tests.fakes.google import FakeGoogle
 from tests.fakes.keyring_memory import MemoryKeyring

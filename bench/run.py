@@ -64,12 +64,12 @@ from bench.requests_per_pass import (  # noqa: E402
     touch_google,
     touch_microsoft,
 )
-from daemon.accounts import open_accounts  # noqa: E402
-from daemon.config import load_config  # noqa: E402
-from daemon.passes import run_pass  # noqa: E402
-from daemon.secrets import TokenStore  # noqa: E402
-from daemon.store.repository import Store  # noqa: E402
-from providers.google.auth import save_credentials  # noqa: E402
+from interview_outreach.daemon.accounts import open_accounts  # noqa: E402
+from interview_outreach.daemon.config import load_config  # noqa: E402
+from interview_outreach.daemon.passes import run_pass  # noqa: E402
+from interview_outreach.daemon.secrets import TokenStore  # noqa: E402
+from interview_outreach.daemon.store.repository import Store  # noqa: E402
+from interview_outreach.providers.google.auth import save_credentials  # noqa: E402
 from tests.concurrency_world import build_world, child_env  # noqa: E402
 from tests.fakes.clock import Clock  # noqa: E402
 from tests.fakes.google import FakeGoogle  # noqa: E402
@@ -114,7 +114,7 @@ def bare_python() -> float:
 
 def cli(config: Path, home: Path, *args: str, check: bool = True) -> tuple[float, str]:
     """Run the CLI in a fresh process; its wall time and output."""
-    command = [sys.executable, "-m", "daemon", "--config", str(config), *args]
+    command = [sys.executable, "-m", "interview_outreach.daemon", "--config", str(config), *args]
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603
         command, env=child_env(home), capture_output=True, text=True, check=False
@@ -168,7 +168,7 @@ def opened_accounts(config: Any, store: Store, tokens: TokenStore) -> Any:
 def run_rss(config: Path, home: Path, accounts: int, timeout: float) -> float:
     """Peak RSS (MiB) of `run` over its first round of every account."""
     env = child_env(home)
-    command = [sys.executable, "-m", "daemon", "--config", str(config), "run"]
+    command = [sys.executable, "-m", "interview_outreach.daemon", "--config", str(config), "run"]
     home.mkdir(parents=True, exist_ok=True)
     log = home / "run.log"
     with log.open("wb") as out:
@@ -415,7 +415,14 @@ def scale_rows(processes: Sequence[int], accounts: int, url: str, base: Path) ->
             children.append(
                 (
                     subprocess.Popen(  # noqa: S603
-                        [sys.executable, "-m", "daemon", "--config", str(world.config), "run"],
+                        [
+                            sys.executable,
+                            "-m",
+                            "interview_outreach.daemon",
+                            "--config",
+                            str(world.config),
+                            "run",
+                        ],
                         env=child_env(home),
                         stdout=log,
                         stderr=subprocess.STDOUT,

@@ -1,5 +1,5 @@
 """``python -m daemon`` runs the ``interview-outreach`` command."""
 
-from daemon.cli import main
+from interview_outreach.daemon.cli import main
 
 raise SystemExit(main())

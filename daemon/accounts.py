@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from daemon.config import AccountConfig, Config
-from daemon.context import user_identity
-from daemon.domain.model import UserIdentity
-from daemon.errors import AuthorizationNeeded, ProviderError, UserError
-from daemon.ports import Account, IndexFactory, Unavailable
-from daemon.secrets import TokenStore
-from providers.registry import provider_named
+from interview_outreach.daemon.config import AccountConfig, Config
+from interview_outreach.daemon.context import user_identity
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.errors import AuthorizationNeeded, ProviderError, UserError
+from interview_outreach.daemon.ports import Account, IndexFactory, Unavailable
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.registry import provider_named
 
 # A provider is imported when an account uses it (providers.registry): the client libraries
 # of Google and Microsoft are heavy, and a daemon with only local accounts never loads them

@@ -16,16 +16,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon import __version__
-from daemon.config import CONFIG_ENV, Config, default_config_path, load_config
-from daemon.errors import ConfigError, OutreachError, UserError
-from daemon.logging_setup import setup_logging
-from daemon.ports import Clock, system_clock
-from daemon.scrub import scrub
-from providers.registry import provider_named
+from interview_outreach.daemon import __version__
+from interview_outreach.daemon.config import CONFIG_ENV, Config, default_config_path, load_config
+from interview_outreach.daemon.errors import ConfigError, OutreachError, UserError
+from interview_outreach.daemon.logging_setup import setup_logging
+from interview_outreach.daemon.ports import Clock, system_clock
+from interview_outreach.daemon.scrub import scrub
+from interview_outreach.providers.registry import provider_named
 
 if TYPE_CHECKING:
-    from daemon.passes import PassReport
+    from interview_outreach.daemon.passes import PassReport
 
 # Each command imports what it needs when it runs (the `noqa: PLC0415` imports below):
 # `status`, `explain` and `accounts` never load the provider client libraries, Alembic,
@@ -246,7 +246,7 @@ def _print_problems(error: UserError) -> None:
 
 def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
     if args.command == "demo":
-        from daemon.demo import run_demo  # noqa: PLC0415
+        from interview_outreach.daemon.demo import run_demo  # noqa: PLC0415
 
         return run_demo(args.dir, clock)
     if args.command == "doctor":
@@ -271,10 +271,10 @@ def _dispatch(args: argparse.Namespace, clock: Clock) -> int:
 
 def cmd_once(config: Config, clock: Clock) -> int:
     """One pass over every account; prints a line per account."""
-    from daemon.accounts import open_accounts  # noqa: PLC0415
-    from daemon.passes import run_pass  # noqa: PLC0415
-    from daemon.secrets import TokenStore  # noqa: PLC0415
-    from daemon.store.repository import Store  # noqa: PLC0415
+    from interview_outreach.daemon.accounts import open_accounts  # noqa: PLC0415
+    from interview_outreach.daemon.passes import run_pass  # noqa: PLC0415
+    from interview_outreach.daemon.secrets import TokenStore  # noqa: PLC0415
+    from interview_outreach.daemon.store.repository import Store  # noqa: PLC0415
 
     with Store(config.storage.url) as store:
         opened = open_accounts(
@@ -293,7 +293,7 @@ def cmd_once(config: Config, clock: Clock) -> int:
 def show_pass_report(report: PassReport) -> None:
     """One line per account saying what the pass did (problems to stderr), and the same
     lines as log records: each pass at INFO, problems as warnings (seen with ``-v``)."""
-    from daemon.report import pass_report_lines  # noqa: PLC0415
+    from interview_outreach.daemon.report import pass_report_lines  # noqa: PLC0415
 
     for problem, line in pass_report_lines(report):
         print(line, file=sys.stderr if problem else sys.stdout)
@@ -302,9 +302,9 @@ def show_pass_report(report: PassReport) -> None:
 
 def cmd_status(config: Config, *, as_json: bool) -> int:
     """Print every tracked interview, as a table or as SPEC's JSON."""
-    from daemon.report import status_json, status_table  # noqa: PLC0415
-    from daemon.scrub import scrub_json  # noqa: PLC0415
-    from daemon.store.sqlite_reader import read_status  # noqa: PLC0415
+    from interview_outreach.daemon.report import status_json, status_table  # noqa: PLC0415
+    from interview_outreach.daemon.scrub import scrub_json  # noqa: PLC0415
+    from interview_outreach.daemon.store.sqlite_reader import read_status  # noqa: PLC0415
 
     tz = config.profile.timezone
     view = read_status(config.storage.url)  # SQLite at the newest schema: no SQLAlchemy
@@ -312,7 +312,7 @@ def cmd_status(config: Config, *, as_json: bool) -> int:
         tracked = view.interviews
         accounts = [s for a in config.accounts if (s := view.accounts.get(a.name))]
     else:
-        from daemon.store.repository import Store  # noqa: PLC0415
+        from interview_outreach.daemon.store.repository import Store  # noqa: PLC0415
 
         with Store(config.storage.url) as store:
             tracked = store.interviews()
@@ -326,9 +326,9 @@ def cmd_status(config: Config, *, as_json: bool) -> int:
 
 def cmd_auth(config: Config, name: str, *, no_browser: bool, browser: bool) -> int:
     """Authorize one account and remember that it no longer needs it."""
-    from daemon.secrets import TokenStore  # noqa: PLC0415
-    from daemon.store.records import AccountState  # noqa: PLC0415
-    from daemon.store.repository import Store  # noqa: PLC0415
+    from interview_outreach.daemon.secrets import TokenStore  # noqa: PLC0415
+    from interview_outreach.daemon.store.records import AccountState  # noqa: PLC0415
+    from interview_outreach.daemon.store.repository import Store  # noqa: PLC0415
 
     account = config.account(name)
     provider = provider_named(account.provider)
@@ -348,7 +348,7 @@ def cmd_auth(config: Config, name: str, *, no_browser: bool, browser: bool) -> i
 
 def cmd_templates_check(config: Config) -> int:
     """Render the user's templates against sample interviews; exit 1 on any problem."""
-    from daemon.template_check import check_templates, format_report  # noqa: PLC0415
+    from interview_outreach.daemon.template_check import check_templates, format_report  # noqa: PLC0415
 
     report = check_templates(config.templates_dir, config.profile, config.rules)
     print(format_report(report))
@@ -357,8 +357,8 @@ def cmd_templates_check(config: Config) -> int:
 
 def cmd_explain(config: Config, interview_id: str) -> int:
     """Explain one interview by id or unique id prefix."""
-    from daemon.report import candidate_lines, explain  # noqa: PLC0415
-    from daemon.store.repository import Store  # noqa: PLC0415
+    from interview_outreach.daemon.report import candidate_lines, explain  # noqa: PLC0415
+    from interview_outreach.daemon.store.repository import Store  # noqa: PLC0415
 
     tz = config.profile.timezone
     with Store(config.storage.url) as store:
@@ -385,7 +385,7 @@ def cmd_explain(config: Config, interview_id: str) -> int:
 
 def cmd_run(config_path: Path | None, clock: Clock) -> int:
     """The daemon, until SIGTERM/SIGINT; a bad configuration stops it before it starts."""
-    from daemon.runtime import Daemon  # noqa: PLC0415
+    from interview_outreach.daemon.runtime import Daemon  # noqa: PLC0415
 
     daemon = Daemon(lambda: load_config(config_path, os.environ), clock=clock)
     try:
@@ -403,9 +403,9 @@ def cmd_run(config_path: Path | None, clock: Clock) -> int:
 
 def cmd_accounts(config: Config, clock: Clock) -> int:
     """Each account with provider, address, authorization state, last pass and error."""
-    from daemon import doctor  # noqa: PLC0415 (describe_accounts lives there)
-    from daemon.secrets import TokenStore  # noqa: PLC0415
-    from daemon.store.repository import Store  # noqa: PLC0415
+    from interview_outreach.daemon import doctor  # noqa: PLC0415 (describe_accounts lives there)
+    from interview_outreach.daemon.secrets import TokenStore  # noqa: PLC0415
+    from interview_outreach.daemon.store.repository import Store  # noqa: PLC0415
 
     with Store(config.storage.url) as store:
         described = doctor.describe_accounts(config, store, TokenStore.for_config(config), clock())
@@ -415,7 +415,7 @@ def cmd_accounts(config: Config, clock: Clock) -> int:
 
 def cmd_doctor(config_path: Path | None) -> int:
     """Check the whole set-up; exit 1 when anything needs fixing."""
-    from daemon import doctor  # noqa: PLC0415
+    from interview_outreach.daemon import doctor  # noqa: PLC0415
 
     checks = doctor.run_doctor(config_path)
     print(doctor.format_checks(checks))
@@ -424,7 +424,7 @@ def cmd_doctor(config_path: Path | None) -> int:
 
 def cmd_service(action: str, config_path: Path | None) -> int:
     """Write or remove the systemd user unit; say which systemctl command to run."""
-    from daemon import unit  # noqa: PLC0415
+    from interview_outreach.daemon import unit  # noqa: PLC0415
 
     if action == "uninstall":
         removed = unit.uninstall()

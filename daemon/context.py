@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from daemon.config import Config
-from daemon.domain.model import UserIdentity
-from daemon.domain.planning import PlanContext
-from daemon.domain.rendering import Renderer
+from interview_outreach.daemon.config import Config
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.domain.planning import PlanContext
+from interview_outreach.daemon.domain.rendering import Renderer
 
 
 def user_identity(config: Config, extra_addresses: Sequence[str] = ()) -> UserIdentity:

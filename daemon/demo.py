@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 import icalendar
 import platformdirs
 
-from daemon.accounts import open_accounts
-from daemon.config import load_config, system_timezone
-from daemon.domain.timing import local_time
-from daemon.errors import UserError
-from daemon.passes import PassReport, run_pass
-from daemon.private_files import private_dir, write_private
-from daemon.report import pass_report_lines, status_table
-from daemon.scrub import scrub
-from daemon.store.repository import Store
+from interview_outreach.daemon.accounts import open_accounts
+from interview_outreach.daemon.config import load_config, system_timezone
+from interview_outreach.daemon.domain.timing import local_time
+from interview_outreach.daemon.errors import UserError
+from interview_outreach.daemon.passes import PassReport, run_pass
+from interview_outreach.daemon.private_files import private_dir, write_private
+from interview_outreach.daemon.report import pass_report_lines, status_table
+from interview_outreach.daemon.scrub import scrub
+from interview_outreach.daemon.store.repository import Store
 
 MARKER = ".interview-outreach-demo"
 USER_NAME = "Alex Morgan"

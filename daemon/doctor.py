@@ -18,21 +18,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from daemon.config import (
+from interview_outreach.daemon.config import (
     AccountConfig,
     Config,
     default_config_path,
     load_config,
     system_timezone_origin,
 )
-from daemon.errors import ConfigError, OutreachError, StorageError, UserError
-from daemon.leasing import describe_holder
-from daemon.secrets import FileSecrets, TokenStore, keyring_problem
-from daemon.store.db import schema_revision
-from daemon.store.records import AccountState
-from daemon.store.repository import Store
-from daemon.unit import ENABLE_COMMAND, UNIT_NAME, unit_command, unit_path
-from providers.registry import provider_named
+from interview_outreach.daemon.errors import ConfigError, OutreachError, StorageError, UserError
+from interview_outreach.daemon.leasing import describe_holder
+from interview_outreach.daemon.secrets import FileSecrets, TokenStore, keyring_problem
+from interview_outreach.daemon.store.db import schema_revision
+from interview_outreach.daemon.store.records import AccountState
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.daemon.unit import ENABLE_COMMAND, UNIT_NAME, unit_command, unit_path
+from interview_outreach.providers.registry import provider_named
 
 OK, FAIL, NOTE, SKIP = "ok", "FAIL", "note", "--"
 SYSTEMCTL_TIMEOUT = 10

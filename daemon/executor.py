@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from daemon.domain.identity import action_message_id
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.identity import action_message_id
+from interview_outreach.daemon.domain.model import (
     CANCELLING,
     ActionRecord,
     ActionState,
@@ -35,7 +35,7 @@ from daemon.domain.model import (
     Interview,
     Reason,
 )
-from daemon.domain.planning import (
+from interview_outreach.daemon.domain.planning import (
     AdoptDraft,
     CreateDraft,
     Decision,
@@ -46,11 +46,11 @@ from daemon.domain.planning import (
     adopted,
     already_sent,
 )
-from daemon.errors import DraftChanged
-from daemon.ports import DraftCheck, DraftRemoval, Mailbox
-from daemon.scrub import scrub
-from daemon.store.records import AuditEntry
-from daemon.store.repository import Store
+from interview_outreach.daemon.errors import DraftChanged
+from interview_outreach.daemon.ports import DraftCheck, DraftRemoval, Mailbox
+from interview_outreach.daemon.scrub import scrub
+from interview_outreach.daemon.store.records import AuditEntry
+from interview_outreach.daemon.store.repository import Store
 
 
 @dataclass

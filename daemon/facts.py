@@ -12,7 +12,7 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     ActionKind,
     ActionRecord,
     ActionState,
@@ -21,7 +21,7 @@ from daemon.domain.model import (
     MailMessage,
     UserIdentity,
 )
-from daemon.domain.planning import (
+from interview_outreach.daemon.domain.planning import (
     DraftObservation,
     DraftStatus,
     InTouch,
@@ -29,11 +29,11 @@ from daemon.domain.planning import (
     PlanContext,
     Slot,
 )
-from daemon.domain.replies import ReplyFinding, automatic_marker, find_reply
-from daemon.domain.timing import outreach_window
-from daemon.executor import message_id_for, recipient_of
-from daemon.ports import DraftCheck, Mailbox
-from daemon.store.records import TrackedInterview
+from interview_outreach.daemon.domain.replies import ReplyFinding, automatic_marker, find_reply
+from interview_outreach.daemon.domain.timing import outreach_window
+from interview_outreach.daemon.executor import message_id_for, recipient_of
+from interview_outreach.daemon.ports import DraftCheck, Mailbox
+from interview_outreach.daemon.store.records import TrackedInterview
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from daemon.ports import Clock
-from daemon.store.records import Claimant, Lease, LeaseHeld
-from daemon.store.repository import Store
+from interview_outreach.daemon.ports import Clock
+from interview_outreach.daemon.store.records import Claimant, Lease, LeaseHeld
+from interview_outreach.daemon.store.repository import Store
 
 LEASE_TTL = timedelta(minutes=5)
 """How long a lease lasts unless renewed; a dead holder on another host is waited out."""

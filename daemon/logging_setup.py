@@ -12,6 +12,7 @@ escape sequences or line breaks meant to forge a log line.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
@@ -21,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import TextIO, TypeAlias
 
-from daemon.scrub import REDACTED, redact, scrub
+from interview_outreach.daemon.scrub import REDACTED, redact, scrub
 
 __all__ = [
     "REDACTED",
@@ -120,7 +121,23 @@ def syslog_priority(levelno: int) -> int:
     return _DEBUG_PRIORITY
 
 
-class JournalFormatter(logging.Formatter):
+_PACKAGE_PREFIX = "interview_outreach."
+
+
+class ShortNameFormatter(logging.Formatter):
+    """Names the program's own loggers as their folders do (``daemon.cli``, not
+    ``interview_outreach.daemon.cli``); other libraries' loggers keep their names."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record formatted with the short logger name (the record itself is unchanged:
+        other handlers see the full name)."""
+        if record.name.startswith(_PACKAGE_PREFIX):
+            record = copy.copy(record)
+            record.name = record.name.removeprefix(_PACKAGE_PREFIX)
+        return super().format(record)
+
+
+class JournalFormatter(ShortNameFormatter):
     """``<N>logger: message`` with the syslog priority prefix on every line of a record."""
 
     def __init__(self) -> None:
@@ -165,7 +182,7 @@ def setup_logging(
         handler.setFormatter(JournalFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter(
+            ShortNameFormatter(
                 "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
             )
         )

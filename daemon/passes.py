@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
-from daemon.config import Config
-from daemon.context import plan_context, user_identity
-from daemon.domain.interviews import recognize
-from daemon.domain.mime import normalize_message_id
-from daemon.domain.model import (
+from interview_outreach.daemon.config import Config
+from interview_outreach.daemon.context import plan_context, user_identity
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.mime import normalize_message_id
+from interview_outreach.daemon.domain.model import (
     CANCELLING,
     ActionState,
     Address,
@@ -36,21 +36,21 @@ from daemon.domain.model import (
     SkipReason,
     UserIdentity,
 )
-from daemon.domain.planning import PlanContext, plan
-from daemon.errors import (
+from interview_outreach.daemon.domain.planning import PlanContext, plan
+from interview_outreach.daemon.errors import (
     AuthorizationNeeded,
     CursorExpired,
     LeaseLost,
     OutreachError,
     ProviderError,
 )
-from daemon.executor import ExecutionTally, Executor
-from daemon.facts import ClaimedIds, gather_facts
-from daemon.leasing import AccountLease, describe_holder
-from daemon.ports import Account, CalendarChanges, Unavailable
-from daemon.scrub import scrub
-from daemon.store.records import AccountState, LeaseHeld, TrackedInterview
-from daemon.store.repository import Store
+from interview_outreach.daemon.executor import ExecutionTally, Executor
+from interview_outreach.daemon.facts import ClaimedIds, gather_facts
+from interview_outreach.daemon.leasing import AccountLease, describe_holder
+from interview_outreach.daemon.ports import Account, CalendarChanges, Unavailable
+from interview_outreach.daemon.scrub import scrub
+from interview_outreach.daemon.store.records import AccountState, LeaseHeld, TrackedInterview
+from interview_outreach.daemon.store.repository import Store
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from daemon.domain.model import CalendarEvent, DraftContent, DraftMessage, DraftRef, MailMessage
+from interview_outreach.daemon.domain.model import (
+    CalendarEvent,
+    DraftContent,
+    DraftMessage,
+    DraftRef,
+    MailMessage,
+)
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware. Injected everywhere; nothing reads the wall clock."""

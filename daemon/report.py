@@ -8,15 +8,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from daemon.domain import detection
-from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview, RecipientRule
-from daemon.domain.people import display_name
-from daemon.domain.timing import format_short, format_when
-from daemon.scrub import scrub
-from daemon.store.records import AccountState, AuditEntry, TrackedInterview
+from interview_outreach.daemon.domain import detection
+from interview_outreach.daemon.domain.model import (
+    ActionKind,
+    ActionRecord,
+    ActionState,
+    Interview,
+    RecipientRule,
+)
+from interview_outreach.daemon.domain.people import display_name
+from interview_outreach.daemon.domain.timing import format_short, format_when
+from interview_outreach.daemon.scrub import scrub
+from interview_outreach.daemon.store.records import AccountState, AuditEntry, TrackedInterview
 
 if TYPE_CHECKING:
-    from daemon.passes import PassReport  # `status` never loads the pass
+    from interview_outreach.daemon.passes import PassReport  # `status` never loads the pass
 
 ActionJson = dict[str, str | None]
 

@@ -43,19 +43,19 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from daemon.accounts import open_accounts
-from daemon.config import Config
-from daemon.context import plan_context
-from daemon.domain.planning import PlanContext
-from daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
-from daemon.leasing import process_alive, this_process
-from daemon.notify import DesktopNotifier, Notifier
-from daemon.passes import PassReport, run_pass
-from daemon.ports import Account, CalendarSource, Clock, Mailbox, system_clock
-from daemon.report import pass_report_lines
-from daemon.sdnotify import SystemdNotifier
-from daemon.secrets import TokenStore
-from daemon.store.repository import Store
+from interview_outreach.daemon.accounts import open_accounts
+from interview_outreach.daemon.config import Config
+from interview_outreach.daemon.context import plan_context
+from interview_outreach.daemon.domain.planning import PlanContext
+from interview_outreach.daemon.errors import ConfigError, OutreachError, ProviderError, StorageError
+from interview_outreach.daemon.leasing import process_alive, this_process
+from interview_outreach.daemon.notify import DesktopNotifier, Notifier
+from interview_outreach.daemon.passes import PassReport, run_pass
+from interview_outreach.daemon.ports import Account, CalendarSource, Clock, Mailbox, system_clock
+from interview_outreach.daemon.report import pass_report_lines
+from interview_outreach.daemon.sdnotify import SystemdNotifier
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.daemon.store.repository import Store
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from daemon.errors import UserError
-from daemon.private_files import private_dir, write_private
+from interview_outreach.daemon.errors import UserError
+from interview_outreach.daemon.private_files import private_dir, write_private
 
 if TYPE_CHECKING:
     import keyring.errors
 
-    from daemon.config import Config
+    from interview_outreach.daemon.config import Config
 
 # The keyring library is imported by the functions that use it: a daemon whose accounts
 # need no token (local accounts only) never loads it.

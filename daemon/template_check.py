@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import jinja2
 import jinja2.meta
 
-from daemon.config import Profile
-from daemon.domain.interviews import recognize
-from daemon.domain.language import Language
-from daemon.domain.model import (
+from interview_outreach.daemon.config import Profile
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.language import Language
+from interview_outreach.daemon.domain.model import (
     ActionKind,
     CalendarEvent,
     DraftContent,
@@ -32,14 +32,14 @@ from daemon.domain.model import (
     ParticipantKind,
     UserIdentity,
 )
-from daemon.domain.rendering import (
+from interview_outreach.daemon.domain.rendering import (
     RenderContext,
     Renderer,
     TemplateProblem,
     content_problems,
     template_name,
 )
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.rules import Rules
 
 # What a template may use (see ``daemon.domain.rendering``); only for "did you mean" hints.
 TEMPLATE_VARIABLES: tuple[str, ...] = (

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.private_files import private_dir, write_private
+from interview_outreach.daemon.private_files import private_dir, write_private
 
 UNIT_NAME = "interview-outreach.service"
 SCRIPT_NAME = "interview-outreach"
@@ -141,7 +141,7 @@ def installed_command(argv0: str | None = None, executable: str | None = None) -
     beside = Path(executable).parent / SCRIPT_NAME
     if beside.is_file():
         return [str(beside.absolute())]
-    return [str(Path(executable).absolute()), "-m", "daemon"]
+    return [str(Path(executable).absolute()), "-m", "interview_outreach.daemon"]
 
 
 def install(config: Path | None, env: Mapping[str, str] | None = None) -> InstallResult:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from daemon.config.model import AccountConfig
-from daemon.config.reader import Table
-from daemon.domain.model import UserIdentity
-from daemon.ports import CalendarSource, IndexFactory, Mailbox
-from daemon.secrets import TokenStore
+from interview_outreach.daemon.config.model import AccountConfig
+from interview_outreach.daemon.config.reader import Table
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.ports import CalendarSource, IndexFactory, Mailbox
+from interview_outreach.daemon.secrets import TokenStore
 
 SettingsT = TypeVar("SettingsT", bound=AccountConfig)
 

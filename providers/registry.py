@@ -11,12 +11,12 @@ import importlib
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from providers.provider import Provider
+    from interview_outreach.providers.provider import Provider
 
 _MODULES = {
-    "google": "providers.google.provider",
-    "microsoft": "providers.microsoft.provider",
-    "local": "providers.local.provider",
+    "google": "interview_outreach.providers.google.provider",
+    "microsoft": "interview_outreach.providers.microsoft.provider",
+    "local": "interview_outreach.providers.local.provider",
 }
 
 PROVIDER_NAMES: tuple[str, ...] = tuple(_MODULES)

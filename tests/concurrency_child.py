@@ -2,7 +2,7 @@
 
     python -m tests.concurrency_child BARRIER_DIR CONFIG COMMAND [ISO_TIME]
 
-With ``ISO_TIME`` the command runs with that fixed clock (``daemon.cli.main(clock=...)``),
+With ``ISO_TIME`` the command runs with that fixed clock (``interview_outreach.daemon.cli.main(clock=...)``),
 otherwise with the machine's clock. The barrier folder gets ``ready.PID`` once the program
 is imported; the command starts when ``BARRIER_DIR/go`` appears.
 """
@@ -18,10 +18,10 @@ from pathlib import Path
 
 # The CLI imports what a command needs when it runs; a child imports it all before it says
 # it is ready, so that the children start their work together, not staggered by imports.
-import daemon.accounts
-import daemon.passes
-import daemon.runtime  # noqa: F401
-from daemon.cli import main as cli
+import interview_outreach.daemon.accounts
+import interview_outreach.daemon.passes
+import interview_outreach.daemon.runtime  # noqa: F401
+from interview_outreach.daemon.cli import main as cli
 
 BARRIER_TIMEOUT = 300.0
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import icalendar
 
-from daemon.domain.identity import action_message_id
-from daemon.domain.model import ActionKind
+from interview_outreach.daemon.domain.identity import action_message_id
+from interview_outreach.daemon.domain.model import ActionKind
 from tests import configs
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,8 +11,8 @@ The parts: :mod:`~daemon.config.model` (what a checked configuration is),
 keys, see :mod:`providers.registry`) and :mod:`~daemon.config.loading` (the whole file).
 """
 
-from daemon.config.loading import load_config, parse_config
-from daemon.config.model import (
+from interview_outreach.daemon.config.loading import load_config, parse_config
+from interview_outreach.daemon.config.model import (
     AccountConfig,
     Config,
     DaemonSettings,
@@ -20,7 +20,7 @@ from daemon.config.model import (
     SecretsSettings,
     StorageSettings,
 )
-from daemon.config.paths import (
+from interview_outreach.daemon.config.paths import (
     APP_NAME,
     CONFIG_ENV,
     default_config_path,

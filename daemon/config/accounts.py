@@ -10,10 +10,10 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from daemon.config.model import AccountConfig
-from daemon.config.reader import Table, show
-from daemon.config.sections import draft_language
-from providers.registry import PROVIDER_NAMES, provider_named
+from interview_outreach.daemon.config.model import AccountConfig
+from interview_outreach.daemon.config.reader import Table, show
+from interview_outreach.daemon.config.sections import draft_language
+from interview_outreach.providers.registry import PROVIDER_NAMES, provider_named
 
 _COMMON_ACCOUNT_KEYS = ("name", "provider", "language")
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]+")

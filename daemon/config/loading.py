@@ -7,18 +7,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from daemon.config.accounts import parse_accounts
-from daemon.config.model import Config
-from daemon.config.paths import default_config_path
-from daemon.config.reader import Table, read_toml
-from daemon.config.sections import (
+from interview_outreach.daemon.config.accounts import parse_accounts
+from interview_outreach.daemon.config.model import Config
+from interview_outreach.daemon.config.paths import default_config_path
+from interview_outreach.daemon.config.reader import Table, read_toml
+from interview_outreach.daemon.config.sections import (
     parse_daemon,
     parse_profile,
     parse_rules,
     parse_secrets,
     parse_storage,
 )
-from daemon.errors import ConfigError
+from interview_outreach.daemon.errors import ConfigError
 
 _SECTIONS = ("profile", "rules", "storage", "daemon", "secrets", "accounts")
 

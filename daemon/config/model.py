@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from daemon.domain.language import AUTO, Language
-from daemon.domain.rules import Rules
-from daemon.errors import UserError
+from interview_outreach.daemon.domain.language import AUTO, Language
+from interview_outreach.daemon.domain.rules import Rules
+from interview_outreach.daemon.errors import UserError
 
 DEFAULT_POLL_SECONDS = 300
 

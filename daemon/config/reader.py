@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from daemon.errors import ConfigError
+from interview_outreach.daemon.errors import ConfigError
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")

@@ -10,23 +10,23 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
-from daemon.config.model import (
+from interview_outreach.daemon.config.model import (
     DEFAULT_POLL_SECONDS,
     DaemonSettings,
     Profile,
     SecretsSettings,
     StorageSettings,
 )
-from daemon.config.paths import (
+from interview_outreach.daemon.config.paths import (
     TOKEN_FILE_NAME,
     default_database_url,
     default_token_file,
     system_timezone,
     zone,
 )
-from daemon.config.reader import Table, parse_clock, show
-from daemon.domain.language import AUTO, LANGUAGE_SETTINGS, Language
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.config.reader import Table, parse_clock, show
+from interview_outreach.daemon.domain.language import AUTO, LANGUAGE_SETTINGS, Language
+from interview_outreach.daemon.domain.rules import Rules
 
 MIN_POLL_SECONDS = 30
 SECRET_STORES = ("keyring", "file")

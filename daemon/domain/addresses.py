@@ -15,8 +15,12 @@ import email.headerregistry
 import re
 from typing import Any
 
-from daemon.domain.limits import MAX_ADDRESS_LENGTH, MAX_ATTENDEES_PER_EVENT, MAX_NAME_LENGTH
-from daemon.domain.model import Exclusion, Participant, ParticipantKind, Response
+from interview_outreach.daemon.domain.limits import (
+    MAX_ADDRESS_LENGTH,
+    MAX_ATTENDEES_PER_EVENT,
+    MAX_NAME_LENGTH,
+)
+from interview_outreach.daemon.domain.model import Exclusion, Participant, ParticipantKind, Response
 
 # RFC 5322 atext without "?" (a URL's query string, never part of a real person's address).
 _LOCAL_EXTRA = frozenset("!#$%&'*+-/=^_`{|}~")

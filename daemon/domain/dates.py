@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from daemon.domain.language import Language
+from interview_outreach.daemon.domain.language import Language
 
 _WEEKDAYS: dict[Language, tuple[str, ...]] = {
     Language.EN: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import re
 
-from daemon.domain.confusers import CONTEXT_VETOES, TITLE_VETOES
-from daemon.domain.jobtitles import job_title_in
-from daemon.domain.limits import MAX_INTERVIEW_PARTICIPANTS
-from daemon.domain.model import CalendarEvent, Detection, ParticipantKind, Signal, UserIdentity
-from daemon.domain.people import (
+from interview_outreach.daemon.domain.confusers import CONTEXT_VETOES, TITLE_VETOES
+from interview_outreach.daemon.domain.jobtitles import job_title_in
+from interview_outreach.daemon.domain.limits import MAX_INTERVIEW_PARTICIPANTS
+from interview_outreach.daemon.domain.model import (
+    CalendarEvent,
+    Detection,
+    ParticipantKind,
+    Signal,
+    UserIdentity,
+)
+from interview_outreach.daemon.domain.people import (
     TOOL_NAMES,
     employer_domain,
     everyone,
@@ -24,7 +30,13 @@ from daemon.domain.people import (
     is_scheduling_tool,
     organisation_domains,
 )
-from daemon.domain.stages import BEYOND_SCREEN, CANDIDATE, LOOSE_STAGE, SCREEN, STAGE
+from interview_outreach.daemon.domain.stages import (
+    BEYOND_SCREEN,
+    CANDIDATE,
+    LOOSE_STAGE,
+    SCREEN,
+    STAGE,
+)
 
 THRESHOLD = 4
 

@@ -16,10 +16,10 @@ import unicodedata
 from collections import Counter
 from difflib import SequenceMatcher
 
-from daemon.domain.detection import meeting_title
-from daemon.domain.jobtitles import clean_role, job_title_in, tidy
-from daemon.domain.model import CalendarEvent, Participant, UserIdentity
-from daemon.domain.people import (
+from interview_outreach.daemon.domain.detection import meeting_title
+from interview_outreach.daemon.domain.jobtitles import clean_role, job_title_in, tidy
+from interview_outreach.daemon.domain.model import CalendarEvent, Participant, UserIdentity
+from interview_outreach.daemon.domain.people import (
     TOOL_NAMES,
     display_name,
     employer_domain,
@@ -29,8 +29,8 @@ from daemon.domain.people import (
     is_shared_sender,
     organisation_domains,
 )
-from daemon.domain.stages import LOOSE_STAGE, STAGE
-from daemon.domain.titles import MEETING_WORDS, title_pieces
+from interview_outreach.daemon.domain.stages import LOOSE_STAGE, STAGE
+from interview_outreach.daemon.domain.titles import MEETING_WORDS, title_pieces
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"(?:[{_UPPER}0-9]|[a-z](?=[{_UPPER}]))[\w&/+'’·-]*(?:(?<=Sr|Jr)\.|\.(?:com|io|ai|net)\b)?"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from daemon.domain.model import ActionKind
+from interview_outreach.daemon.domain.model import ActionKind
 
 _SEPARATOR = "\x1f"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from daemon.domain.detection import detect, no_contact_wording, screen_wording
-from daemon.domain.extraction import extract_company, extract_role
-from daemon.domain.limits import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.detection import detect, no_contact_wording, screen_wording
+from interview_outreach.daemon.domain.extraction import extract_company, extract_role
+from interview_outreach.daemon.domain.limits import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     EventStatus,
     Interview,
@@ -16,15 +16,15 @@ from daemon.domain.model import (
     SkipReason,
     UserIdentity,
 )
-from daemon.domain.people import (
+from interview_outreach.daemon.domain.people import (
     everyone,
     is_public_domain,
     is_scheduling_tool,
     organisation_domains,
     split_participants,
 )
-from daemon.domain.recipient import choose_recipient
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.recipient import choose_recipient
+from interview_outreach.daemon.domain.rules import Rules
 
 
 def recognize(

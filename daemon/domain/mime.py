@@ -30,9 +30,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from typing import Any
 
-from daemon.domain.addresses import InvalidAddress, clean_name, parse_address
-from daemon.domain.limits import MAX_ADDRESSES_PER_MESSAGE, MAX_HEADER_BYTES
-from daemon.domain.model import Address, DraftContent, DraftMessage, MailMessage
+from interview_outreach.daemon.domain.addresses import InvalidAddress, clean_name, parse_address
+from interview_outreach.daemon.domain.limits import MAX_ADDRESSES_PER_MESSAGE, MAX_HEADER_BYTES
+from interview_outreach.daemon.domain.model import Address, DraftContent, DraftMessage, MailMessage
 
 MAX_HEADER_VALUE = 16 * 1024
 """Characters of one header value that are read (an address header is cut after its last

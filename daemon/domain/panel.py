@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from daemon.domain.model import Interview, Participant
-from daemon.domain.people import ENGLISH_HONORIFICS, display_name
+from interview_outreach.daemon.domain.model import Interview, Participant
+from interview_outreach.daemon.domain.people import ENGLISH_HONORIFICS, display_name
 
 _TEXT_LIMIT = 8_000
 _WINDOW = 200

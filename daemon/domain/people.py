@@ -6,8 +6,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from daemon.domain.language import words
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.language import words
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     Exclusion,
     Participant,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from daemon.domain.language import Language
-from daemon.domain.people import ENGLISH_HONORIFICS
+from interview_outreach.daemon.domain.language import Language
+from interview_outreach.daemon.domain.people import ENGLISH_HONORIFICS
 
 NBSP = "\u00a0"  # French puts a no-break space before ? ! : ;
 

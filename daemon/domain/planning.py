@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from daemon.domain.language import AUTO, Language, choose_language
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.language import AUTO, Language, choose_language
+from interview_outreach.daemon.domain.model import (
     CANCELLING,
     THANKYOU_DESPITE,
     ActionKind,
@@ -29,10 +29,10 @@ from daemon.domain.model import (
     Reason,
     SkipReason,
 )
-from daemon.domain.rendering import RenderContext, Renderer, TemplateProblem
-from daemon.domain.replies import ReplyFinding
-from daemon.domain.rules import Rules
-from daemon.domain.timing import (
+from interview_outreach.daemon.domain.rendering import RenderContext, Renderer, TemplateProblem
+from interview_outreach.daemon.domain.replies import ReplyFinding
+from interview_outreach.daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.timing import (
     followup_due,
     format_short,
     outreach_window,

@@ -13,10 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from daemon.domain.jobtitles import job_title_in
-from daemon.domain.language import words
-from daemon.domain.model import CalendarEvent, Participant, RecipientRule
-from daemon.domain.people import display_name
+from interview_outreach.daemon.domain.jobtitles import job_title_in
+from interview_outreach.daemon.domain.language import words
+from interview_outreach.daemon.domain.model import CalendarEvent, Participant, RecipientRule
+from interview_outreach.daemon.domain.people import display_name
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,25 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from daemon.domain import rules
-from daemon.domain.dates import format_clock, format_day, format_when, weekday_name, zone_label
-from daemon.domain.language import Language, detect_language
-from daemon.domain.model import (
+from interview_outreach.daemon.domain import rules
+from interview_outreach.daemon.domain.dates import (
+    format_clock,
+    format_day,
+    format_when,
+    weekday_name,
+    zone_label,
+)
+from interview_outreach.daemon.domain.language import Language, detect_language
+from interview_outreach.daemon.domain.model import (
     ActionKind,
     Address,
     DraftContent,
     Interview,
     Participant,
 )
-from daemon.domain.panel import InterviewerDetails, interviewer_details
-from daemon.domain.people import display_name
-from daemon.domain.phrases import (
+from interview_outreach.daemon.domain.panel import InterviewerDetails, interviewer_details
+from interview_outreach.daemon.domain.people import display_name
+from interview_outreach.daemon.domain.phrases import (
     Question,
     first_name,
     french_de,
@@ -42,8 +48,8 @@ from daemon.domain.phrases import (
     position,
     question_text,
 )
-from daemon.domain.vocabulary import VOCABULARIES, banned_topics, is_sign_off
-from daemon.errors import UserError
+from interview_outreach.daemon.domain.vocabulary import VOCABULARIES, banned_topics, is_sign_off
+from interview_outreach.daemon.errors import UserError
 
 TEMPLATE_NAMES = {kind: f"{kind.value}.txt.j2" for kind in ActionKind}
 """The English templates' file names; other languages' sit in a folder named by the code."""
@@ -100,7 +106,7 @@ class Renderer:
         loaders: list[jinja2.BaseLoader] = []
         if user_templates is not None and user_templates.is_dir():
             loaders.append(jinja2.FileSystemLoader(str(user_templates)))
-        loaders.append(jinja2.PackageLoader("daemon.domain", "templates"))
+        loaders.append(jinja2.PackageLoader("interview_outreach.daemon.domain", "templates"))
         self._env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,

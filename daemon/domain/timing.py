@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.rules import Rules
 
 
 def local_time(day: date, at: time, tz: ZoneInfo) -> datetime:

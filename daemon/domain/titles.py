@@ -17,9 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from daemon.domain.jobtitles import clean_role, job_title_in, tidy, without_markers
-from daemon.domain.people import HONORIFICS
-from daemon.domain.stages import LOOSE_STAGE, SCREEN, STAGE
+from interview_outreach.daemon.domain.jobtitles import (
+    clean_role,
+    job_title_in,
+    tidy,
+    without_markers,
+)
+from interview_outreach.daemon.domain.people import HONORIFICS
+from interview_outreach.daemon.domain.stages import LOOSE_STAGE, SCREEN, STAGE
 
 _STATUS_PREFIX = re.compile(
     r"^\s*(?:\[[^\]]*(?:extern|external|ext)[^\]]*\]\s*)?"

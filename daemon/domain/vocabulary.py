@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from daemon.domain.language import Language
+from interview_outreach.daemon.domain.language import Language
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     Detection,
     EventStatus,

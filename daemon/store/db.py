@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from daemon.errors import StorageError
-from daemon.private_files import create_private, private_dir, restrict
-from daemon.store.revision import HEAD_REVISION
+from interview_outreach.daemon.errors import StorageError
+from interview_outreach.daemon.private_files import create_private, private_dir, restrict
+from interview_outreach.daemon.store.revision import HEAD_REVISION
 
 if TYPE_CHECKING:  # Alembic is imported only when a migration is due (see migrate)
     from alembic.config import Config

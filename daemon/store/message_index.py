@@ -26,10 +26,15 @@ from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import bindparam
 
-from daemon.domain.model import MailMessage
-from daemon.errors import StorageError
-from daemon.ports import FolderChanges, IndexedFile, IndexedMessage, IndexEntry
-from daemon.store.schema import mail_addresses, mail_files, mail_folders, mail_references
+from interview_outreach.daemon.domain.model import MailMessage
+from interview_outreach.daemon.errors import StorageError
+from interview_outreach.daemon.ports import FolderChanges, IndexedFile, IndexedMessage, IndexEntry
+from interview_outreach.daemon.store.schema import (
+    mail_addresses,
+    mail_files,
+    mail_folders,
+    mail_references,
+)
 
 ConnectionFactory = Callable[..., AbstractContextManager[Connection]]
 """``Store._connection``: ``factory(write=...)`` gives the connection of one transaction."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     ActionKind,
     ActionReason,
     ActionRecord,
@@ -20,7 +20,7 @@ from daemon.domain.model import (
     Reason,
     SkipReason,
 )
-from daemon.store.codec import interview_from_json
+from interview_outreach.daemon.store.codec import interview_from_json
 
 _KIND_ORDER = {kind.value: rank for rank, kind in enumerate(ActionKind)}
 

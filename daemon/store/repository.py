@@ -19,12 +19,12 @@ from sqlalchemy import Select, Table, delete, func, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
-from daemon.errors import LeaseLost, StorageError
-from daemon.store.codec import interview_to_json
-from daemon.store.db import SQLITE_IMMEDIATE, error_line, open_engine
-from daemon.store.message_index import StoreMessageIndex
-from daemon.store.records import (
+from interview_outreach.daemon.domain.model import ActionKind, ActionRecord, ActionState, Interview
+from interview_outreach.daemon.errors import LeaseLost, StorageError
+from interview_outreach.daemon.store.codec import interview_to_json
+from interview_outreach.daemon.store.db import SQLITE_IMMEDIATE, error_line, open_engine
+from interview_outreach.daemon.store.message_index import StoreMessageIndex
+from interview_outreach.daemon.store.records import (
     AccountState,
     AuditEntry,
     Claimant,
@@ -37,7 +37,7 @@ from daemon.store.records import (
     reason_to_row,
     tracked_from_rows,
 )
-from daemon.store.schema import accounts, actions, audit_log, interviews, leases
+from interview_outreach.daemon.store.schema import accounts, actions, audit_log, interviews, leases
 
 # Bound parameters per IN (...) query: SQLite allows 32,766, older builds 999.
 _IDS_PER_QUERY = 900

@@ -18,14 +18,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from daemon.store.records import (
+from interview_outreach.daemon.store.records import (
     AccountState,
     TrackedInterview,
     account_state_from_row,
     action_order,
     tracked_from_rows,
 )
-from daemon.store.revision import HEAD_REVISION
+from interview_outreach.daemon.store.revision import HEAD_REVISION
 
 _PREFIX = "sqlite:///"
 # Columns of type UTCDateTime (daemon.store.schema): SQLite keeps them as naive UTC text.

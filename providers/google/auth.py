@@ -16,10 +16,10 @@ from typing import Any
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import InstalledAppFlow
 
-from daemon.errors import AuthorizationNeeded, ProviderError, UserError
-from daemon.secrets import TokenStore
-from providers.google.settings import GoogleAccount
-from providers.provider import saved_entry
+from interview_outreach.daemon.errors import AuthorizationNeeded, ProviderError, UserError
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.google.settings import GoogleAccount
+from interview_outreach.providers.provider import saved_entry
 
 SCOPES = (
     "https://www.googleapis.com/auth/gmail.readonly",

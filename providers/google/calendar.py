@@ -23,9 +23,9 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from daemon.domain.addresses import Contacts, attendee_entries
-from daemon.domain.mime import single_line
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.addresses import Contacts, attendee_entries
+from interview_outreach.daemon.domain.mime import single_line
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     EventStatus,
     Participant,
@@ -34,9 +34,9 @@ from daemon.domain.model import (
     UserIdentity,
     instance_key,
 )
-from daemon.errors import CursorExpired
-from daemon.ports import CalendarChanges
-from providers.google.http import Gone, GoogleHttp
+from interview_outreach.daemon.errors import CursorExpired
+from interview_outreach.daemon.ports import CalendarChanges
+from interview_outreach.providers.google.http import Gone, GoogleHttp
 
 log = logging.getLogger(__name__)
 

@@ -10,18 +10,18 @@ from typing import Any
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 
-from daemon.domain.model import UserIdentity
-from daemon.secrets import TokenStore
-from providers.google.auth import (
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.google.auth import (
     load_credentials,
     run_consent_flow,
     save_credentials,
     saved_address,
 )
-from providers.google.calendar import GoogleCalendar
-from providers.google.gmail import GmailMailbox
-from providers.google.http import GoogleHttp
-from providers.google.settings import GoogleAccount
+from interview_outreach.providers.google.calendar import GoogleCalendar
+from interview_outreach.providers.google.gmail import GmailMailbox
+from interview_outreach.providers.google.http import GoogleHttp
+from interview_outreach.providers.google.settings import GoogleAccount
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from daemon.domain.mime import (
+from interview_outreach.daemon.domain.mime import (
     MAX_DRAFT_BYTES,
     draft_bytes,
     headers_to_mail_message,
@@ -25,11 +25,11 @@ from daemon.domain.mime import (
     parse_draft_content,
     parse_message,
 )
-from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
-from daemon.errors import DraftChanged
-from daemon.ports import DraftCheck, DraftRemoval, MailChanges
-from providers.google.http import GoogleHttp, NotFound
-from providers.json_values import json_array, json_object, json_objects
+from interview_outreach.daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
+from interview_outreach.daemon.errors import DraftChanged
+from interview_outreach.daemon.ports import DraftCheck, DraftRemoval, MailChanges
+from interview_outreach.providers.google.http import GoogleHttp, NotFound
+from interview_outreach.providers.json_values import json_array, json_object, json_objects
 
 log = logging.getLogger(__name__)
 

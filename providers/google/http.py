@@ -30,8 +30,8 @@ from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from daemon.errors import AuthorizationNeeded, ProviderError, TransientError
-from providers.retry import Again, RetryPolicy, pause, send_with_retries
+from interview_outreach.daemon.errors import AuthorizationNeeded, ProviderError, TransientError
+from interview_outreach.providers.retry import Again, RetryPolicy, pause, send_with_retries
 
 TIMEOUT_SECONDS = 30
 MAX_ATTEMPTS = 5

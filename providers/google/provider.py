@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from daemon.config.reader import Table
-from daemon.domain.model import UserIdentity
-from daemon.ports import IndexFactory
-from daemon.secrets import TokenStore
-from providers.google.settings import SETTINGS_KEYS, GoogleAccount, parse_google_account
-from providers.provider import Connection, Provider, TokenStatus, saved_entry
+from interview_outreach.daemon.config.reader import Table
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.ports import IndexFactory
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.google.settings import (
+    SETTINGS_KEYS,
+    GoogleAccount,
+    parse_google_account,
+)
+from interview_outreach.providers.provider import Connection, Provider, TokenStatus, saved_entry
 
 
 class GoogleProvider:
@@ -36,7 +40,7 @@ class GoogleProvider:
         message_index: IndexFactory | None,
     ) -> Connection:
         """Calendar and Gmail from the saved authorization (no index of headers is kept)."""
-        from providers.google.connection import connect  # noqa: PLC0415 (see module doc)
+        from interview_outreach.providers.google.connection import connect  # noqa: PLC0415 (see module doc)
 
         opened = connect(account, user, tokens)
         return Connection(opened.calendar, opened.mailbox, opened.close)
@@ -51,7 +55,7 @@ class GoogleProvider:
         say: Callable[[str], None],
     ) -> str:
         """The consent flow in a browser (``no_browser``: print the address to open)."""
-        from providers.google.connection import authorize  # noqa: PLC0415 (see module doc)
+        from interview_outreach.providers.google.connection import authorize  # noqa: PLC0415 (see module doc)
 
         return authorize(account, tokens, open_browser=not no_browser, say=say)
 

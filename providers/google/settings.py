@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.config.model import AccountConfig
-from daemon.config.reader import Table
+from interview_outreach.daemon.config.model import AccountConfig
+from interview_outreach.daemon.config.reader import Table
 
 DEFAULT_GOOGLE_CALENDARS = ("primary",)
 SETTINGS_KEYS = ("client_secrets", "calendars", "api_endpoint")

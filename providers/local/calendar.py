@@ -7,12 +7,12 @@ import dataclasses
 from datetime import datetime
 from pathlib import Path
 
-from daemon.domain.model import CalendarEvent, UserIdentity
-from daemon.errors import SourceUnreadable
-from daemon.ports import CalendarChanges
-from providers.local.files import read_at_most, regular_file
-from providers.local.read_state import MARGIN, FileReading, FileStamp, ReadState
-from providers.local.reading import IcsReading, overlaps
+from interview_outreach.daemon.domain.model import CalendarEvent, UserIdentity
+from interview_outreach.daemon.errors import SourceUnreadable
+from interview_outreach.daemon.ports import CalendarChanges
+from interview_outreach.providers.local.files import read_at_most, regular_file
+from interview_outreach.providers.local.read_state import MARGIN, FileReading, FileStamp, ReadState
+from interview_outreach.providers.local.reading import IcsReading, overlaps
 
 # One vdir file holds one event or series: a few KiB, a few MiB with attachments inline.
 MAX_VDIR_FILE_BYTES = 4 * 1024 * 1024
@@ -144,7 +144,7 @@ def read_ics(
 ) -> IcsReading:
     """:func:`providers.local.ics.read_ics`, imported when a file is first read: icalendar
     is the heaviest import of a local account, and an idle pass reads no file."""
-    from providers.local.ics import read_ics as read  # noqa: PLC0415
+    from interview_outreach.providers.local.ics import read_ics as read  # noqa: PLC0415
 
     return read(data, user, window_start, window_end, source=source)
 

@@ -29,13 +29,13 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone  # type: ignore[import-untyped]
 
-from daemon.domain.addresses import Contacts, shown, without_controls
-from daemon.domain.limits import (
+from interview_outreach.daemon.domain.addresses import Contacts, shown, without_controls
+from interview_outreach.daemon.domain.limits import (
     MAX_ATTENDEES_PER_EVENT,
     MAX_INSTANCES_PER_SERIES,
     MIN_RECURRENCE_INTERVAL,
 )
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     EventStatus,
     Participant,
@@ -44,8 +44,8 @@ from daemon.domain.model import (
     UserIdentity,
     instance_key,
 )
-from daemon.errors import SourceUnreadable
-from providers.local.ics_text import (
+from interview_outreach.daemon.errors import SourceUnreadable
+from interview_outreach.providers.local.ics_text import (
     CalendarText,
     Component,
     calendars,
@@ -55,9 +55,9 @@ from providers.local.ics_text import (
     split_line,
     top_level,
 )
-from providers.local.reading import IcsReading, overlaps
-from providers.local.recurrence import Budget, Skipped, TooFrequent, rule_dates
-from providers.local.zones import Zones, zone_named
+from interview_outreach.providers.local.reading import IcsReading, overlaps
+from interview_outreach.providers.local.recurrence import Budget, Skipped, TooFrequent, rule_dates
+from interview_outreach.providers.local.zones import Zones, zone_named
 
 _log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from daemon.domain.addresses import shown
+from interview_outreach.daemon.domain.addresses import shown
 
 # icalendar's unfolding expression, linear on long runs of line breaks.
 _UNFOLD = re.compile(r"(?:(?<!\n)\r\n|(?<![\r\n])\n)(?:\r?\n)*[ \t]")

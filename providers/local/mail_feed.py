@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from providers.local.files import settled
+from interview_outreach.providers.local.files import settled
 
 _VERSION = 1
 

@@ -44,8 +44,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import BinaryIO
 
-from daemon.domain.limits import MAX_HEADER_BYTES
-from daemon.domain.mime import (
+from interview_outreach.daemon.domain.limits import MAX_HEADER_BYTES
+from interview_outreach.daemon.domain.mime import (
     MAX_DRAFT_BYTES,
     draft_bytes,
     message_id_of,
@@ -54,9 +54,9 @@ from daemon.domain.mime import (
     parse_message,
     to_mail_message,
 )
-from daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
-from daemon.errors import DraftChanged, ProviderError, SourceUnreadable
-from daemon.ports import (
+from interview_outreach.daemon.domain.model import DraftContent, DraftMessage, DraftRef, MailMessage
+from interview_outreach.daemon.errors import DraftChanged, ProviderError, SourceUnreadable
+from interview_outreach.daemon.ports import (
     DraftCheck,
     DraftRemoval,
     FolderChanges,
@@ -66,10 +66,10 @@ from daemon.ports import (
     MailChanges,
     MessageIndex,
 )
-from daemon.private_files import create_private, private_dir
-from providers.local import mail_feed
-from providers.local.files import SETTLING_NS, regular_file
-from providers.local.message_index import MemoryMessageIndex
+from interview_outreach.daemon.private_files import create_private, private_dir
+from interview_outreach.providers.local import mail_feed
+from interview_outreach.providers.local.files import SETTLING_NS, regular_file
+from interview_outreach.providers.local.message_index import MemoryMessageIndex
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
 
-from daemon.ports import FolderChanges, IndexedFile, IndexedMessage, IndexEntry
+from interview_outreach.daemon.ports import FolderChanges, IndexedFile, IndexedMessage, IndexEntry
 
 _Where = tuple[str, str]  # (folder, name)
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from daemon.config.reader import Table
-from daemon.domain.model import UserIdentity
-from daemon.errors import UserError
-from daemon.ports import IndexFactory
-from daemon.secrets import TokenStore
-from providers.local.settings import SETTINGS_KEYS, LocalAccount, parse_local_account
-from providers.provider import Connection, Provider, TokenStatus
+from interview_outreach.daemon.config.reader import Table
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.errors import UserError
+from interview_outreach.daemon.ports import IndexFactory
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.local.settings import (
+    SETTINGS_KEYS,
+    LocalAccount,
+    parse_local_account,
+)
+from interview_outreach.providers.provider import Connection, Provider, TokenStatus
 
 NO_AUTHORIZATION = "a local account reads files and needs no authorization"
 
@@ -35,8 +39,8 @@ class LocalProvider:
         message_index: IndexFactory | None,
     ) -> Connection:
         """The calendar files and the Maildir, with the kept index of its headers if given."""
-        from providers.local.calendar import LocalCalendar  # noqa: PLC0415 (see module doc)
-        from providers.local.mailbox import LocalMailbox  # noqa: PLC0415
+        from interview_outreach.providers.local.calendar import LocalCalendar  # noqa: PLC0415 (see module doc)
+        from interview_outreach.providers.local.mailbox import LocalMailbox  # noqa: PLC0415
 
         calendar = LocalCalendar(account.calendar, user, name=account.name)
         mailbox = LocalMailbox(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from providers.local.files import settled
+from interview_outreach.providers.local.files import settled
 
 MARGIN = timedelta(days=7)
 _VERSION = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from daemon.domain.model import CalendarEvent
+from interview_outreach.daemon.domain.model import CalendarEvent
 
 
 @dataclass(frozen=True)

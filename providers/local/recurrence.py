@@ -26,9 +26,9 @@ from typing import Any
 import icalendar
 from dateutil import rrule as dateutil_rrule  # type: ignore[import-untyped]
 
-from daemon.domain.addresses import shown
-from daemon.domain.limits import MIN_RECURRENCE_INTERVAL
-from providers.local.ics_text import BYDAY, rule_parts
+from interview_outreach.daemon.domain.addresses import shown
+from interview_outreach.daemon.domain.limits import MIN_RECURRENCE_INTERVAL
+from interview_outreach.providers.local.ics_text import BYDAY, rule_parts
 
 # icalendar's date-time type, whose parser carries no annotations.
 _DATE_TIME: Any = icalendar.vDDDTypes

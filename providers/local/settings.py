@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.config.model import AccountConfig
-from daemon.config.reader import Table, show
+from interview_outreach.daemon.config.model import AccountConfig
+from interview_outreach.daemon.config.reader import Table, show
 
 SETTINGS_KEYS = ("address", "calendar", "maildir", "drafts", "sent")
 

@@ -27,8 +27,8 @@ import icalendar
 from dateutil.tz import tzical  # type: ignore[import-untyped]
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from daemon.domain.addresses import shown
-from providers.local.ics_text import (
+from interview_outreach.daemon.domain.addresses import shown
+from interview_outreach.providers.local.ics_text import (
     BYDAY,
     Component,
     marker,

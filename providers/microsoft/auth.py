@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 import msal
 import requests
 
-from daemon.errors import AuthorizationNeeded, ProviderError
-from daemon.secrets import TokenStore
-from providers.microsoft.settings import MicrosoftAccount
-from providers.microsoft.signin_http import sign_in_session
-from providers.provider import saved_entry
+from interview_outreach.daemon.errors import AuthorizationNeeded, ProviderError
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.microsoft.settings import MicrosoftAccount
+from interview_outreach.providers.microsoft.signin_http import sign_in_session
+from interview_outreach.providers.provider import saved_entry
 
 # MSAL adds openid, profile and offline_access itself (and refuses them if passed).
 SCOPES = ["Mail.ReadWrite", "Calendars.Read", "User.Read"]

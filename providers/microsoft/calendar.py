@@ -15,9 +15,9 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from daemon.domain.addresses import Contacts, attendee_entries
-from daemon.domain.mime import single_line
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.addresses import Contacts, attendee_entries
+from interview_outreach.daemon.domain.mime import single_line
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     EventStatus,
     Participant,
@@ -26,9 +26,9 @@ from daemon.domain.model import (
     UserIdentity,
     instance_key,
 )
-from daemon.errors import CursorExpired
-from daemon.ports import CalendarChanges
-from providers.microsoft.graph import GraphHttp, SyncStateGone
+from interview_outreach.daemon.errors import CursorExpired
+from interview_outreach.daemon.ports import CalendarChanges
+from interview_outreach.providers.microsoft.graph import GraphHttp, SyncStateGone
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 
 import requests
 
-from daemon.domain.model import UserIdentity
-from daemon.errors import AuthorizationNeeded, TransientError
-from daemon.secrets import TokenStore
-from providers.microsoft.auth import MsalSession
-from providers.microsoft.calendar import GraphCalendar
-from providers.microsoft.graph import GraphHttp
-from providers.microsoft.mail import GraphMailbox
-from providers.microsoft.settings import MicrosoftAccount
-from providers.microsoft.signin_http import sign_in_session
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.errors import AuthorizationNeeded, TransientError
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.microsoft.auth import MsalSession
+from interview_outreach.providers.microsoft.calendar import GraphCalendar
+from interview_outreach.providers.microsoft.graph import GraphHttp
+from interview_outreach.providers.microsoft.mail import GraphMailbox
+from interview_outreach.providers.microsoft.settings import MicrosoftAccount
+from interview_outreach.providers.microsoft.signin_http import sign_in_session
 
 
 @dataclass

@@ -19,11 +19,11 @@ from typing import Any
 
 import requests
 
-from daemon.errors import AuthorizationNeeded, ProviderError, TransientError
-from providers.retry import Again, RetryPolicy, send_with_retries
+from interview_outreach.daemon.errors import AuthorizationNeeded, ProviderError, TransientError
+from interview_outreach.providers.retry import Again, RetryPolicy, send_with_retries
 
 # Re-exported: signin_http waits through it, and tests replace this module's pause.
-from providers.retry import pause as pause  # noqa: PLC0414
+from interview_outreach.providers.retry import pause as pause  # noqa: PLC0414
 
 TIMEOUT = (10, 60)  # connect, read (seconds)
 MAX_ATTEMPTS = 5

@@ -28,9 +28,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from daemon.domain.addresses import InvalidAddress, clean_name, parse_address
-from daemon.domain.limits import MAX_ADDRESSES_PER_MESSAGE
-from daemon.domain.mime import (
+from interview_outreach.daemon.domain.addresses import InvalidAddress, clean_name, parse_address
+from interview_outreach.daemon.domain.limits import MAX_ADDRESSES_PER_MESSAGE
+from interview_outreach.daemon.domain.mime import (
     MAX_DRAFT_BYTES,
     MAX_HEADER_VALUE,
     bounded_headers,
@@ -40,11 +40,22 @@ from daemon.domain.mime import (
     single_line,
     without_surrogates,
 )
-from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef, MailMessage
-from daemon.errors import DraftChanged, ProviderError
-from daemon.ports import DraftCheck, DraftRemoval, MailChanges
-from providers.json_values import json_array, json_object, json_objects, json_str
-from providers.microsoft.graph import GraphHttp, NotFound, PreconditionFailed, SyncStateGone
+from interview_outreach.daemon.domain.model import (
+    Address,
+    DraftContent,
+    DraftMessage,
+    DraftRef,
+    MailMessage,
+)
+from interview_outreach.daemon.errors import DraftChanged, ProviderError
+from interview_outreach.daemon.ports import DraftCheck, DraftRemoval, MailChanges
+from interview_outreach.providers.json_values import json_array, json_object, json_objects, json_str
+from interview_outreach.providers.microsoft.graph import (
+    GraphHttp,
+    NotFound,
+    PreconditionFailed,
+    SyncStateGone,
+)
 
 log = logging.getLogger(__name__)
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from daemon.config.reader import Table
-from daemon.domain.model import UserIdentity
-from daemon.ports import IndexFactory
-from daemon.secrets import TokenStore
-from providers.microsoft.settings import (
+from interview_outreach.daemon.config.reader import Table
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.ports import IndexFactory
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.microsoft.settings import (
     SETTINGS_KEYS,
     MicrosoftAccount,
     parse_microsoft_account,
 )
-from providers.provider import Connection, Provider, TokenStatus, saved_entry
+from interview_outreach.providers.provider import Connection, Provider, TokenStatus, saved_entry
 
 
 class MicrosoftProvider:
@@ -40,7 +40,7 @@ class MicrosoftProvider:
         message_index: IndexFactory | None,
     ) -> Connection:
         """Calendar and mail from the saved sign-in (no index of headers is kept)."""
-        from providers.microsoft.connection import connect  # noqa: PLC0415 (see module doc)
+        from interview_outreach.providers.microsoft.connection import connect  # noqa: PLC0415 (see module doc)
 
         opened = connect(account, user, tokens)
         return Connection(opened.calendar, opened.mailbox, opened.close)
@@ -55,7 +55,7 @@ class MicrosoftProvider:
         say: Callable[[str], None],
     ) -> str:
         """A device code by default (``no_browser`` means the same); ``browser`` opens one."""
-        from providers.microsoft.connection import authorize  # noqa: PLC0415 (see module doc)
+        from interview_outreach.providers.microsoft.connection import authorize  # noqa: PLC0415 (see module doc)
 
         return authorize(account, tokens, browser=browser, say=say)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from daemon.config.model import AccountConfig
-from daemon.config.reader import Table
+from interview_outreach.daemon.config.model import AccountConfig
+from interview_outreach.daemon.config.reader import Table
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com/common"
 DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import requests
 
-from providers.microsoft import graph
-from providers.retry import RETRIED_STATUSES
+from interview_outreach.providers.microsoft import graph
+from interview_outreach.providers.retry import RETRIED_STATUSES
 
 
 def sign_in_session() -> requests.Session:

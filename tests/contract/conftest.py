@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.model import UserIdentity
+from interview_outreach.daemon.domain.model import UserIdentity
 from tests.contract import google_harness, microsoft_harness
 from tests.contract.google_harness import GoogleHarness
 from tests.contract.harness import (

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from daemon.domain.model import CalendarEvent, DraftRef, UserIdentity
+from interview_outreach.daemon.domain.model import CalendarEvent, DraftRef, UserIdentity
 
 
 class WorldFake(Protocol):

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from google.oauth2.credentials import Credentials
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     DraftRef,
     EventStatus,
@@ -34,11 +34,11 @@ from daemon.domain.model import (
     UserIdentity,
     instance_key,
 )
-from daemon.ports import CalendarSource, Mailbox
-from providers.google.calendar import GoogleCalendar
-from providers.google.connection import build_service
-from providers.google.gmail import GmailMailbox
-from providers.google.http import GoogleHttp
+from interview_outreach.daemon.ports import CalendarSource, Mailbox
+from interview_outreach.providers.google.calendar import GoogleCalendar
+from interview_outreach.providers.google.connection import build_service
+from interview_outreach.providers.google.gmail import GmailMailbox
+from interview_outreach.providers.google.http import GoogleHttp
 from tests.contract.fake_harness import FakeHarness, SharedFake
 from tests.fakes.google import FakeGoogle
 

@@ -21,7 +21,7 @@ from typing import ClassVar, Protocol
 
 import icalendar
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     DraftRef,
     Participant,
@@ -29,10 +29,10 @@ from daemon.domain.model import (
     Response,
     UserIdentity,
 )
-from daemon.ports import CalendarSource, Mailbox
-from daemon.store.repository import Store
-from providers.local.calendar import LocalCalendar
-from providers.local.mailbox import LocalMailbox
+from interview_outreach.daemon.ports import CalendarSource, Mailbox
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.providers.local.calendar import LocalCalendar
+from interview_outreach.providers.local.mailbox import LocalMailbox
 from tests.contract.google_harness import GoogleHarness
 from tests.contract.microsoft_harness import MicrosoftHarness
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import requests
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     EventStatus,
     Participant,
@@ -31,10 +31,10 @@ from daemon.domain.model import (
     UserIdentity,
     instance_key,
 )
-from daemon.ports import CalendarSource, Mailbox
-from providers.microsoft.calendar import GraphCalendar
-from providers.microsoft.graph import MAX_CONCURRENT, GraphHttp
-from providers.microsoft.mail import GraphMailbox
+from interview_outreach.daemon.ports import CalendarSource, Mailbox
+from interview_outreach.providers.microsoft.calendar import GraphCalendar
+from interview_outreach.providers.microsoft.graph import MAX_CONCURRENT, GraphHttp
+from interview_outreach.providers.microsoft.mail import GraphMailbox
 from tests.contract.fake_harness import FakeHarness, SharedFake
 from tests.fakes.microsoft import FakeMicrosoft
 

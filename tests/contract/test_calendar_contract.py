@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     EventStatus,
     Participant,
@@ -16,9 +16,9 @@ from daemon.domain.model import (
     Response,
     UserIdentity,
 )
-from daemon.errors import SourceUnreadable
-from providers.local.calendar import MAX_VDIR_FILE_BYTES, LocalCalendar
-from providers.local.ics import events_from_ics
+from interview_outreach.daemon.errors import SourceUnreadable
+from interview_outreach.providers.local.calendar import MAX_VDIR_FILE_BYTES, LocalCalendar
+from interview_outreach.providers.local.ics import events_from_ics
 from tests.contract.conftest import LONDON
 from tests.contract.harness import Harness, LocalHarness, ics_document, vevent
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     DraftContent,
     DraftRef,
@@ -21,8 +21,8 @@ from daemon.domain.model import (
     ParticipantKind,
     Response,
 )
-from daemon.errors import CursorExpired, DraftChanged
-from daemon.ports import CalendarChanges, DraftCheck, DraftRemoval
+from interview_outreach.daemon.errors import CursorExpired, DraftChanged
+from interview_outreach.daemon.ports import CalendarChanges, DraftCheck, DraftRemoval
 from tests.contract.conftest import LONDON
 from tests.contract.google_harness import GoogleHarness
 from tests.contract.test_calendar_contract import RECRUITER, USER, WINDOW_END, WINDOW_START, event

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import providers.local.mailbox as local_mailbox
-from daemon.domain.mime import build_email, draft_bytes, parse_draft_content
-from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef
-from daemon.errors import DraftChanged, ProviderError, SourceUnreadable
-from daemon.ports import DraftCheck, DraftRemoval
-from providers.local.mailbox import LocalMailbox
+import interview_outreach.providers.local.mailbox as local_mailbox
+from interview_outreach.daemon.domain.mime import build_email, draft_bytes, parse_draft_content
+from interview_outreach.daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef
+from interview_outreach.daemon.errors import DraftChanged, ProviderError, SourceUnreadable
+from interview_outreach.daemon.ports import DraftCheck, DraftRemoval
+from interview_outreach.providers.local.mailbox import LocalMailbox
 from tests.contract.harness import Harness, LocalHarness
 
 NOW = datetime(2025, 3, 18, 9, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from daemon.cli import main
+from interview_outreach.daemon.cli import main
 from tests import configs
 
 USER = "ada.lovelace@example.org"

@@ -41,11 +41,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry, Pool
 
-from daemon.cli import main
-from daemon.store.db import SQLITE_IMMEDIATE
-from providers.google.gmail import GmailMailbox
-from providers.local.mailbox import LocalMailbox
-from providers.microsoft.mail import GraphMailbox
+from interview_outreach.daemon.cli import main
+from interview_outreach.daemon.store.db import SQLITE_IMMEDIATE
+from interview_outreach.providers.google.gmail import GmailMailbox
+from interview_outreach.providers.local.mailbox import LocalMailbox
+from interview_outreach.providers.microsoft.mail import GraphMailbox
 
 MAILBOXES = (LocalMailbox, GmailMailbox, GraphMailbox)
 WRITES = ("create_draft", "update_draft", "delete_draft")

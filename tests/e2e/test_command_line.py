@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from daemon.cli import main
-from daemon.config import CONFIG_ENV
-from daemon.domain import detection
-from daemon.domain.model import interview_id
+from interview_outreach.daemon.cli import main
+from interview_outreach.daemon.config import CONFIG_ENV
+from interview_outreach.daemon.domain import detection
+from interview_outreach.daemon.domain.model import interview_id
 from tests.e2e.conftest import USER, Result, World
 
 START = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)  # Thursday 14:00 London (GMT)

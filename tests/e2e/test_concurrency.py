@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daemon.cli import main
-from daemon.leasing import LEASE_TTL, process_alive
-from daemon.store.records import Claimant, Lease, LeaseHeld
-from daemon.store.repository import Store
+from interview_outreach.daemon.cli import main
+from interview_outreach.daemon.leasing import LEASE_TTL, process_alive
+from interview_outreach.daemon.store.records import Claimant, Lease, LeaseHeld
+from interview_outreach.daemon.store.repository import Store
 from tests.concurrency_world import (
     PASSED_OVER,
     RUN_WORKED,

@@ -57,12 +57,12 @@ import keyring
 import msal
 import pytest
 
-from daemon.cli import main
-from daemon.domain.identity import action_message_id
-from daemon.domain.mime import normalize_message_id
-from daemon.domain.model import ActionKind, ActionRecord, ActionState
-from daemon.store.records import AuditEntry
-from daemon.store.repository import Store
+from interview_outreach.daemon.cli import main
+from interview_outreach.daemon.domain.identity import action_message_id
+from interview_outreach.daemon.domain.mime import normalize_message_id
+from interview_outreach.daemon.domain.model import ActionKind, ActionRecord, ActionState
+from interview_outreach.daemon.store.records import AuditEntry
+from interview_outreach.daemon.store.repository import Store
 from tests import configs
 from tests.e2e.conftest import World
 from tests.fakes.clock import Clock

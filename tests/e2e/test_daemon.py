@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from daemon.cli import main
+from interview_outreach.daemon.cli import main
 from tests.e2e.conftest import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,12 @@ class Daemon:
         }
         with self.stderr_path.open("wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daemon", *(args or ("--config", str(world.config), "run"))],
+                [
+                    sys.executable,
+                    "-m",
+                    "interview_outreach.daemon",
+                    *(args or ("--config", str(world.config), "run")),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 env=env,

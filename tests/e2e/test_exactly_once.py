@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
-from daemon.store.records import Claimant
-from daemon.store.repository import Store
+from interview_outreach.daemon.store.records import Claimant
+from interview_outreach.daemon.store.repository import Store
 from tests.e2e.conftest import World
 from tests.e2e.test_lifecycle import (
     START,

@@ -16,8 +16,8 @@ import pytest
 import requests
 from google_auth_oauthlib.flow import InstalledAppFlow
 
-import providers.google.http as google_http
-from daemon.cli import main
+import interview_outreach.providers.google.http as google_http
+from interview_outreach.daemon.cli import main
 from tests import configs
 from tests.fakes.clock import Clock
 from tests.fakes.google import FakeGoogle

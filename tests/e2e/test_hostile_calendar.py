@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.domain.model import interview_id
+from interview_outreach.daemon.domain.model import interview_id
 from tests.e2e.conftest import USER, Result, World
 from tests.e2e.test_lifecycle import START, WINDOW_OPENS, body_of, interview
 

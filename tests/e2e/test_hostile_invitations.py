@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-import daemon.passes
-from daemon.domain.model import CalendarEvent, interview_id
+import interview_outreach.daemon.passes
+from interview_outreach.daemon.domain.model import CalendarEvent, interview_id
 from tests import configs
 from tests.e2e.conftest import USER, World
 from tests.e2e.test_lifecycle import START, WINDOW_OPENS, interview
@@ -144,14 +144,14 @@ def test_an_unexpected_error_in_one_event_skips_only_that_event(
     interview(world, "acme-1")
     interview(world, "acme-2")
     world.run("once", at=WINDOW_OPENS - timedelta(days=1))  # both tracked, nothing due yet
-    real = daemon.passes.recognize
+    real = interview_outreach.daemon.passes.recognize
 
     def trips_on_acme_2(event: CalendarEvent, **kwargs: Any) -> Any:
         if event.uid == "acme-2":
             raise KeyError("a bug this invitation trips on")
         return real(event, **kwargs)
 
-    monkeypatch.setattr(daemon.passes, "recognize", trips_on_acme_2)
+    monkeypatch.setattr(interview_outreach.daemon.passes, "recognize", trips_on_acme_2)
     result = world.run("once", at=WINDOW_OPENS)
     assert result.code == 0, result.err
     assert "home: skipped: event 'acme-2': unexpected error, skipped this pass (KeyError" in (
@@ -161,7 +161,7 @@ def test_an_unexpected_error_in_one_event_skips_only_that_event(
     first, second = by_uid(world, "acme-1"), by_uid(world, "acme-2")
     assert (first["skip_reason"], first["actions"]["outreach"]["state"]) == (None, "drafted")
     assert second["skip_reason"] is None
-    monkeypatch.setattr(daemon.passes, "recognize", real)
+    monkeypatch.setattr(interview_outreach.daemon.passes, "recognize", real)
     again = world.run("once", at=WINDOW_OPENS + timedelta(minutes=5))
     assert again.code == 0, again.err
     assert len(all_drafts(world)) == 2
@@ -172,14 +172,14 @@ def test_an_unexpected_error_in_one_interview_skips_only_that_interview(
 ) -> None:
     interview(world, "acme-1")
     interview(world, "acme-2")
-    real = daemon.passes.plan
+    real = interview_outreach.daemon.passes.plan
 
     def trips_on_acme_2(interview: Any, *args: Any) -> Any:
         if interview.event.uid == "acme-2":
             raise ValueError("a bug this interview trips on")
         return real(interview, *args)
 
-    monkeypatch.setattr(daemon.passes, "plan", trips_on_acme_2)
+    monkeypatch.setattr(interview_outreach.daemon.passes, "plan", trips_on_acme_2)
     result = world.run("once", at=WINDOW_OPENS)
     assert result.code == 0, result.err
     assert "unexpected error, skipped this pass (ValueError: a bug this interview trips on)" in (
@@ -194,14 +194,14 @@ def test_an_unexpected_error_in_one_account_leaves_the_others(
     work_calendar = with_second_account(world)
     interview(world)
     raw_event(work_calendar, "work-1", "jane.doe@northwind.com", [])
-    real = daemon.passes._act
+    real = interview_outreach.daemon.passes._act
 
     def trips_on_home(store: Any, account: Any, *args: Any) -> Any:
         if account.name == "home":
             raise AttributeError("a bug this account trips on")
         return real(store, account, *args)
 
-    monkeypatch.setattr(daemon.passes, "_act", trips_on_home)
+    monkeypatch.setattr(interview_outreach.daemon.passes, "_act", trips_on_home)
     result = world.run("once", at=WINDOW_OPENS)
     assert result.code == 1
     assert "home: failed: unexpected error, see the log (AttributeError" in result.err

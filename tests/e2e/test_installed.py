@@ -72,3 +72,45 @@ def test_a_broken_config_is_reported_per_problem_with_exit_2(script: Path, tmp_p
     assert any("accounts" in line for line in lines)
     assert "Traceback" not in result.stderr
     assert not (tmp_path / ".local/share/interview-outreach").exists()  # changed nothing
+
+
+def test_installs_under_its_own_import_name_beside_python_daemon(
+    script: Path, tmp_path: Path
+) -> None:
+    """python-daemon (a test dependency, in this same environment) owns the top-level
+    ``daemon`` package; this distribution installs files under ``interview_outreach`` only."""
+    probe = (
+        "import importlib.metadata, daemon, interview_outreach.daemon.cli as cli\n"
+        "assert hasattr(daemon, 'DaemonContext'), daemon.__file__\n"
+        "files = importlib.metadata.distribution('interview-outreach').files\n"
+        "print(cli.__name__, *sorted({f.parts[0] for f in files} - {'..'}))\n"
+    )
+    # -I: neither the working folder nor PYTHON* variables put the source tree on the path.
+    imported = subprocess.run(
+        [sys.executable, "-I", "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert imported.returncode == 0, imported.stderr
+    # Every file it installs is under interview_outreach/ or its metadata (".." above is
+    # the console script in bin/).
+    assert imported.stdout.split() == [
+        "interview_outreach.daemon.cli",
+        "interview_outreach",
+        "interview_outreach-0.1.0.dist-info",
+    ]
+    by_script = run(script, "--version", home=tmp_path)
+    by_module = subprocess.run(
+        [sys.executable, "-I", "-m", "interview_outreach.daemon", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert by_script.returncode == 0, by_script.stderr
+    assert by_module.returncode == 0, by_module.stderr
+    assert by_module.stdout == by_script.stdout == "interview-outreach 0.1.0\n"

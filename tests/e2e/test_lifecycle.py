@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.model import ActionState
-from daemon.store.repository import Store
+from interview_outreach.daemon.domain.model import ActionState
+from interview_outreach.daemon.store.repository import Store
 from tests import configs
 from tests.databases import postgres_url
 from tests.e2e.conftest import USER as USER_ADDRESS

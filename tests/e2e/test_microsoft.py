@@ -16,8 +16,8 @@ import keyring
 import msal
 import pytest
 
-import providers.microsoft.graph as graph_module
-from daemon.cli import main
+import interview_outreach.providers.microsoft.graph as graph_module
+from interview_outreach.daemon.cli import main
 from tests import configs
 from tests.fakes.clock import Clock
 from tests.fakes.keyring_memory import MemoryKeyring

@@ -25,8 +25,8 @@ from typing import Any
 import keyring
 import pytest
 
-import providers.google.http as google_http
-import providers.microsoft.graph as graph_module
+import interview_outreach.providers.google.http as google_http
+import interview_outreach.providers.microsoft.graph as graph_module
 from tests.e2e.test_google import START, WINDOW_OPENS, GoogleWorld, google_world
 from tests.e2e.test_microsoft import MicrosoftWorld, microsoft_world
 
@@ -501,7 +501,7 @@ def _garbled_google_interview(world: GoogleWorld, **fields: Any) -> None:
 def test_a_malformed_google_event_is_skipped_and_proves_no_removal(
     google: GoogleWorld, full: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="providers.google.calendar")
+    caplog.set_level(logging.WARNING, logger="interview_outreach.providers.google.calendar")
     draft = _google_scene(google)
     before = interview(google)
     if full:  # a start of the wrong type, in a listing of the whole window
@@ -515,7 +515,9 @@ def test_a_malformed_google_event_is_skipped_and_proves_no_removal(
     assert code == 0, err
     (line,) = [line for line in err.splitlines() if line.startswith("personal: ")]
     assert line.startswith("personal: skipped: primary: event evt1: ")
-    (warning,) = [r for r in caplog.records if r.name == "providers.google.calendar"]
+    (warning,) = [
+        r for r in caplog.records if r.name == "interview_outreach.providers.google.calendar"
+    ]
     assert warning.levelname == "WARNING" and "evt1" in warning.getMessage()
     tracked = interviews(google)
     assert tracked[0] == before  # not taken as removed
@@ -527,7 +529,7 @@ def test_a_malformed_google_event_is_skipped_and_proves_no_removal(
 def test_a_malformed_graph_event_is_skipped_and_proves_no_removal(
     microsoft: MicrosoftWorld, full: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="providers.microsoft.calendar")
+    caplog.set_level(logging.WARNING, logger="interview_outreach.providers.microsoft.calendar")
     draft = _graph_scene(microsoft)
     before = interview(microsoft)
     if full:  # a start of the wrong type, in a round from the window
@@ -541,7 +543,9 @@ def test_a_malformed_graph_event_is_skipped_and_proves_no_removal(
     assert code == 0, err
     (line,) = [line for line in err.splitlines() if line.startswith("work: ")]
     assert line.startswith("work: skipped: calendar: event evt1: ")
-    (warning,) = [r for r in caplog.records if r.name == "providers.microsoft.calendar"]
+    (warning,) = [
+        r for r in caplog.records if r.name == "interview_outreach.providers.microsoft.calendar"
+    ]
     assert warning.levelname == "WARNING" and "evt1" in warning.getMessage()
     tracked = interviews(microsoft)
     assert tracked[0] == before

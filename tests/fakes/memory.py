@@ -12,14 +12,14 @@ import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from daemon.domain.addresses import Contacts, attendee_entries
-from daemon.domain.mime import (
+from interview_outreach.daemon.domain.addresses import Contacts, attendee_entries
+from interview_outreach.daemon.domain.mime import (
     draft_bytes,
     normalize_message_id,
     parse_draft_content,
     to_mail_message,
 )
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     CalendarEvent,
     DraftContent,
     DraftMessage,
@@ -27,8 +27,8 @@ from daemon.domain.model import (
     MailMessage,
     Participant,
 )
-from daemon.errors import DraftChanged, ProviderError
-from daemon.ports import CalendarChanges, DraftCheck, DraftRemoval, MailChanges
+from interview_outreach.daemon.errors import DraftChanged, ProviderError
+from interview_outreach.daemon.ports import CalendarChanges, DraftCheck, DraftRemoval, MailChanges
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

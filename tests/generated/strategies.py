@@ -25,8 +25,8 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
-from daemon.domain.identity import action_message_id
-from daemon.domain.model import ActionKind
+from interview_outreach.daemon.domain.identity import action_message_id
+from interview_outreach.daemon.domain.model import ActionKind
 
 T = TypeVar("T")
 

@@ -57,15 +57,18 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, seed, settings
 
-import daemon.accounts
-import daemon.cli  # imported before any fork: a child starts with the program loaded
-import daemon.passes
-import daemon.runtime
-from daemon.domain.addresses import InvalidAddress, parse_address
-from daemon.domain.limits import MAX_INSTANCES_PER_SERIES, MAX_INTERVIEW_PARTICIPANTS
-from daemon.domain.mime import normalize_message_id
-from daemon.domain.model import THANKYOU_DESPITE, ActionKind, SkipReason
-from daemon.store.repository import Store
+import interview_outreach.daemon.accounts
+import interview_outreach.daemon.cli  # imported before any fork: a child starts with the program loaded
+import interview_outreach.daemon.passes
+import interview_outreach.daemon.runtime
+from interview_outreach.daemon.domain.addresses import InvalidAddress, parse_address
+from interview_outreach.daemon.domain.limits import (
+    MAX_INSTANCES_PER_SERIES,
+    MAX_INTERVIEW_PARTICIPANTS,
+)
+from interview_outreach.daemon.domain.mime import normalize_message_id
+from interview_outreach.daemon.domain.model import THANKYOU_DESPITE, ActionKind, SkipReason
+from interview_outreach.daemon.store.repository import Store
 from tests import configs
 from tests.generated.strategies import (
     GOOD_INTERVIEWS,
@@ -497,7 +500,9 @@ def _run(
     out, err = io.StringIO(), io.StringIO()
     began = time.monotonic()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = daemon.cli.main(["--config", str(world.config), *args], clock=lambda: at)
+        code = interview_outreach.daemon.cli.main(
+            ["--config", str(world.config), *args], clock=lambda: at
+        )
     return Step(label, tuple(args), code, out.getvalue(), err.getvalue(), time.monotonic() - began)
 
 

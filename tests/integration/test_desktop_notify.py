@@ -21,7 +21,7 @@ from jeepney import HeaderFields, MessageType, new_method_return
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import open_dbus_connection
 
-from daemon.notify import DesktopNotifier, session_bus_address
+from interview_outreach.daemon.notify import DesktopNotifier, session_bus_address
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_a_notification_reaches_the_notification_server(session_bus: str) -> Non
 def test_a_bus_without_notification_server_becomes_a_log_line(
     session_bus: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("INFO", logger="daemon.notify")
+    caplog.set_level("INFO", logger="interview_outreach.daemon.notify")
     notifier = DesktopNotifier({"DBUS_SESSION_BUS_ADDRESS": session_bus})
     assert notifier.notify("1 new draft to review", "body") is False
     messages = [r.getMessage() for r in caplog.records]
@@ -118,13 +118,13 @@ def test_a_bus_without_notification_server_becomes_a_log_line(
 
 
 def test_no_session_bus_at_all_is_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="daemon.notify")
+    caplog.set_level("INFO", logger="interview_outreach.daemon.notify")
     assert DesktopNotifier({}).notify("1 new draft to review", "body") is False
     assert any("no D-Bus session bus" in r.getMessage() for r in caplog.records)
 
 
 def test_a_dead_bus_address_is_a_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="daemon.notify")
+    caplog.set_level("INFO", logger="interview_outreach.daemon.notify")
     notifier = DesktopNotifier({"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'none'}"})
     assert notifier.notify("s", "b") is False
     assert any("no desktop notification" in r.getMessage() for r in caplog.records)

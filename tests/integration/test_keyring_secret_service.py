@@ -18,7 +18,7 @@ import keyring
 import pytest
 from keyring.backends import SecretService
 
-from daemon.secrets import TokenStore, keyring_problem
+from interview_outreach.daemon.secrets import TokenStore, keyring_problem
 
 
 @pytest.fixture

@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.domain.addresses import Contacts, InvalidAddress, clean_name, parse_address, shown
-from daemon.domain.limits import MAX_ATTENDEES_PER_EVENT
+from interview_outreach.daemon.domain.addresses import (
+    Contacts,
+    InvalidAddress,
+    clean_name,
+    parse_address,
+    shown,
+)
+from interview_outreach.daemon.domain.limits import MAX_ATTENDEES_PER_EVENT
 
 
 @pytest.mark.parametrize(

@@ -12,19 +12,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon import config as cfg
-from daemon.config import (
+from interview_outreach.daemon import config as cfg
+from interview_outreach.daemon.config import (
     Config,
     default_config_path,
     load_config,
     parse_config,
     system_timezone,
 )
-from daemon.domain.rules import Rules
-from daemon.errors import ConfigError, UserError
-from providers.google.settings import GoogleAccount
-from providers.local.settings import LocalAccount
-from providers.microsoft.settings import MicrosoftAccount
+from interview_outreach.daemon.domain.rules import Rules
+from interview_outreach.daemon.errors import ConfigError, UserError
+from interview_outreach.providers.google.settings import GoogleAccount
+from interview_outreach.providers.local.settings import LocalAccount
+from interview_outreach.providers.microsoft.settings import MicrosoftAccount
 
 ENV = {"TZ": "Europe/Berlin"}
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"

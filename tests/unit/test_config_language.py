@@ -10,13 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.config import Config, parse_config
-from daemon.context import plan_context
-from daemon.domain.interviews import recognize
-from daemon.domain.language import Language
-from daemon.domain.model import CalendarEvent, Interview, Participant, UserIdentity
-from daemon.domain.rules import Rules
-from daemon.errors import ConfigError
+from interview_outreach.daemon.config import Config, parse_config
+from interview_outreach.daemon.context import plan_context
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.language import Language
+from interview_outreach.daemon.domain.model import (
+    CalendarEvent,
+    Interview,
+    Participant,
+    UserIdentity,
+)
+from interview_outreach.daemon.domain.rules import Rules
+from interview_outreach.daemon.errors import ConfigError
 
 ENV = {"TZ": "Europe/Berlin"}
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain import timing
-from daemon.domain.dates import format_day, format_when, weekday_name, zone_label
-from daemon.domain.language import Language
+from interview_outreach.daemon.domain import timing
+from interview_outreach.daemon.domain.dates import format_day, format_when, weekday_name, zone_label
+from interview_outreach.daemon.domain.language import Language
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WINTER = datetime(2026, 12, 8, 13, tzinfo=UTC)  # Tuesday, 14:00 in Berlin

@@ -22,8 +22,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.model import CalendarEvent, Interview, SkipReason, UserIdentity
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.model import (
+    CalendarEvent,
+    Interview,
+    SkipReason,
+    UserIdentity,
+)
+from interview_outreach.daemon.domain.rules import Rules
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "data" / "events"
 EXPECTED_FILE = EVENTS_DIR / "expected.toml"
@@ -72,14 +77,14 @@ ALL_CASES = [c for path in sorted(EVENTS_DIR.glob("expected*.toml")) for c in _l
 @pytest.fixture(scope="module")
 def events_from_ics() -> EventsFromIcs:
     """The local provider's .ics reader (imported lazily so the corpus checks run alone)."""
-    module = importlib.import_module("providers.local.ics")
+    module = importlib.import_module("interview_outreach.providers.local.ics")
     return cast(EventsFromIcs, module.events_from_ics)
 
 
 @pytest.fixture(scope="module")
 def recognize() -> Recognize:
     """The domain's interview recognizer."""
-    module = importlib.import_module("daemon.domain.interviews")
+    module = importlib.import_module("interview_outreach.daemon.domain.interviews")
     return cast(Recognize, module.recognize)
 
 

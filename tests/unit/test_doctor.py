@@ -12,12 +12,12 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from daemon import doctor, unit
-from daemon.cli import main
-from daemon.config import load_config
-from daemon.secrets import TokenStore
-from daemon.store.records import AccountState
-from daemon.store.repository import Store
+from interview_outreach.daemon import doctor, unit
+from interview_outreach.daemon.cli import main
+from interview_outreach.daemon.config import load_config
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.daemon.store.records import AccountState
+from interview_outreach.daemon.store.repository import Store
 from tests import configs
 from tests.fakes.keyring_memory import MemoryKeyring
 

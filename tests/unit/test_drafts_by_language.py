@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.interviews import recognize
-from daemon.domain.language import Language
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.language import Language
+from interview_outreach.daemon.domain.model import (
     ActionKind,
     ActionRecord,
     ActionState,
@@ -31,9 +31,9 @@ from daemon.domain.model import (
     Participant,
     UserIdentity,
 )
-from daemon.domain.planning import CreateDraft, MailboxFacts, PlanContext, plan
-from daemon.domain.rendering import RenderContext, Renderer, content_problems
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.planning import CreateDraft, MailboxFacts, PlanContext, plan
+from interview_outreach.daemon.domain.rendering import RenderContext, Renderer, content_problems
+from interview_outreach.daemon.domain.rules import Rules
 
 MAYA = Participant("maya.chen@northwind.io", "Maya Chen")
 TOM = Participant("tom.baker@northwind.io", "Tom Baker")

@@ -7,9 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.interviews import recognize
-from daemon.domain.model import CalendarEvent, Interview, Participant, UserIdentity
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.model import (
+    CalendarEvent,
+    Interview,
+    Participant,
+    UserIdentity,
+)
+from interview_outreach.daemon.domain.rules import Rules
 
 USER = UserIdentity(
     name="Ada Lovelace",

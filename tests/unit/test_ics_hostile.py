@@ -25,12 +25,15 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-import providers.local.ics
-from daemon.domain.limits import MAX_ATTENDEES_PER_EVENT, MAX_INSTANCES_PER_SERIES
-from daemon.domain.model import CalendarEvent, Participant, UserIdentity
-from daemon.errors import SourceUnreadable
-from providers.local.calendar import LocalCalendar
-from providers.local.ics import IcsReading, events_from_ics, overlaps, read_ics
+import interview_outreach.providers.local.ics
+from interview_outreach.daemon.domain.limits import (
+    MAX_ATTENDEES_PER_EVENT,
+    MAX_INSTANCES_PER_SERIES,
+)
+from interview_outreach.daemon.domain.model import CalendarEvent, Participant, UserIdentity
+from interview_outreach.daemon.errors import SourceUnreadable
+from interview_outreach.providers.local.calendar import LocalCalendar
+from interview_outreach.providers.local.ics import IcsReading, events_from_ics, overlaps, read_ics
 
 LONDON = ZoneInfo("Europe/London")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -165,7 +168,7 @@ def test_a_minutely_interview_yields_no_event_and_one_log_line_naming_file_and_u
         )
     )
     (vdir / "good.ics").write_bytes(ics(GOOD))
-    with caplog.at_level(logging.INFO, logger="providers.local.ics"):
+    with caplog.at_level(logging.INFO, logger="interview_outreach.providers.local.ics"):
         got = changes(vdir)
     assert [e.uid for e in got.events] == ["good-1"]
     assert got.problems == ()  # not a fault: nothing is held back for it
@@ -368,11 +371,16 @@ def as_recurring_ical_events_reads(data: bytes, start: datetime, end: datetime) 
         start - timedelta(days=2), end + timedelta(days=2)
     ):
         first, last = component["DTSTART"].dt, component["DTEND"].dt
-        begins = providers.local.ics.aware(first, LONDON)
-        ends = providers.local.ics.aware(last, LONDON)
+        begins = interview_outreach.providers.local.ics.aware(first, LONDON)
+        ends = interview_outreach.providers.local.ics.aware(last, LONDON)
         if overlaps(begins, ends, start, end):
             original = component["RECURRENCE-ID"].dt
-            found.append((begins, providers.local.ics.recurrence_instance(original, LONDON)))
+            found.append(
+                (
+                    begins,
+                    interview_outreach.providers.local.ics.recurrence_instance(original, LONDON),
+                )
+            )
     return [instance for _, instance in sorted(found)[:MAX_INSTANCES_PER_SERIES]]
 
 
@@ -665,7 +673,9 @@ def test_an_unexpected_error_in_third_party_code_never_leaves_the_calendar(
             raise KeyError("a bug this event trips on")
         return real(calendar, *args, **kwargs)
 
-    monkeypatch.setattr("providers.local.ics.recurring_ical_events.of", trips_on_bad)
+    monkeypatch.setattr(
+        "interview_outreach.providers.local.ics.recurring_ical_events.of", trips_on_bad
+    )
     bad = vevent("bad-1", ":20261210T100000Z")
     (vdir / "both.ics").write_bytes(ics(f"{GOOD}\n{bad}"))
     got = changes(vdir)
@@ -678,14 +688,14 @@ def test_an_unexpected_error_in_third_party_code_never_leaves_the_calendar(
 def test_an_unexpected_error_reading_a_whole_file_costs_that_file(
     vdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = providers.local.ics.read_ics
+    real = interview_outreach.providers.local.ics.read_ics
 
     def trips_on_bad_file(data: bytes, *args: Any, **kwargs: Any) -> IcsReading:
         if b"bad-1" in data:
             raise RecursionError("maximum recursion depth exceeded")
         return real(data, *args, **kwargs)
 
-    monkeypatch.setattr("providers.local.calendar.read_ics", trips_on_bad_file)
+    monkeypatch.setattr("interview_outreach.providers.local.calendar.read_ics", trips_on_bad_file)
     (vdir / "good.ics").write_bytes(ics(GOOD))
     (vdir / "bad.ics").write_bytes(ics(vevent("bad-1", ":20261210T100000Z")))
     got = changes(vdir)
@@ -709,7 +719,7 @@ def test_five_thousand_attendees_are_cheap_and_at_most_the_bound_are_read(
         made.append(Participant(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr("daemon.domain.addresses.Participant", counted)
+    monkeypatch.setattr("interview_outreach.daemon.domain.addresses.Participant", counted)
     guests = [
         f"ATTENDEE;CN=Guest {n};PARTSTAT=ACCEPTED:mailto:guest{n}@acme.com" for n in range(5000)
     ]

@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.language import (
+from interview_outreach.daemon.domain.language import (
     AUTO,
     LANGUAGE_SETTINGS,
     Language,
     choose_language,
     detect_language,
 )
-from daemon.domain.model import UserIdentity
-from providers.local.ics import events_from_ics
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.providers.local.ics import events_from_ics
 
 EVENTS = Path(__file__).resolve().parents[1] / "data" / "events"
 

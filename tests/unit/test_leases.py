@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon.errors import LeaseLost
-from daemon.leasing import AccountLease, process_alive
-from daemon.store.records import AccountState, Claimant, Lease, LeaseHeld
-from daemon.store.repository import Store
+from interview_outreach.daemon.errors import LeaseLost
+from interview_outreach.daemon.leasing import AccountLease, process_alive
+from interview_outreach.daemon.store.records import AccountState, Claimant, Lease, LeaseHeld
+from interview_outreach.daemon.store.repository import Store
 from tests.databases import postgres_url
 from tests.unit.test_store import make_interview
 

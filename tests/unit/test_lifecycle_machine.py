@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from daemon.config import Config, parse_config
-from daemon.domain.mime import normalize_message_id
-from daemon.domain.model import (
+from interview_outreach.daemon.config import Config, parse_config
+from interview_outreach.daemon.domain.mime import normalize_message_id
+from interview_outreach.daemon.domain.model import (
     THANKYOU_DESPITE,
     ActionKind,
     ActionRecord,
@@ -40,10 +40,10 @@ from daemon.domain.model import (
     SkipReason,
     interview_id,
 )
-from daemon.passes import LOOKAHEAD, LOOKBACK, run_pass
-from daemon.ports import Account
-from daemon.store.records import AuditEntry, TrackedInterview
-from daemon.store.repository import Store
+from interview_outreach.daemon.passes import LOOKAHEAD, LOOKBACK, run_pass
+from interview_outreach.daemon.ports import Account
+from interview_outreach.daemon.store.records import AuditEntry, TrackedInterview
+from interview_outreach.daemon.store.repository import Store
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
 
 BASE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 08:00 in London (GMT)

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import providers.local.calendar
-from daemon.domain.model import UserIdentity
-from daemon.ports import CalendarChanges
-from providers.local.calendar import LocalCalendar
-from providers.local.read_state import MARGIN, ReadState
+import interview_outreach.providers.local.calendar
+from interview_outreach.daemon.domain.model import UserIdentity
+from interview_outreach.daemon.ports import CalendarChanges
+from interview_outreach.providers.local.calendar import LocalCalendar
+from interview_outreach.providers.local.read_state import MARGIN, ReadState
 
 USER = UserIdentity("Ada Lovelace", frozenset({"ada@example.org"}), ZoneInfo("Europe/London"))
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
@@ -58,13 +58,13 @@ class Reads:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sources: list[str] = []
-        real = providers.local.calendar.read_ics
+        real = interview_outreach.providers.local.calendar.read_ics
 
         def counting(data: bytes, *args: Any, **kwargs: Any) -> Any:
             self.sources.append(Path(kwargs.get("source", "")).name)
             return real(data, *args, **kwargs)
 
-        monkeypatch.setattr(providers.local.calendar, "read_ics", counting)
+        monkeypatch.setattr(interview_outreach.providers.local.calendar, "read_ics", counting)
 
     def take(self) -> list[str]:
         taken, self.sources = sorted(self.sources), []

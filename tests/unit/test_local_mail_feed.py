@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.domain.model import Address, DraftContent, DraftMessage
-from daemon.ports import MailChanges
-from providers.local.mailbox import LocalMailbox
+from interview_outreach.daemon.domain.model import Address, DraftContent, DraftMessage
+from interview_outreach.daemon.ports import MailChanges
+from interview_outreach.providers.local.mailbox import LocalMailbox
 
 ADA = "ada@example.org"
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from daemon.errors import TransientError
-from daemon.logging_setup import (
+from interview_outreach.daemon.errors import TransientError
+from interview_outreach.daemon.logging_setup import (
+    JournalFormatter,
     RedactingFilter,
+    ShortNameFormatter,
     exception_text,
     redact,
     setup_logging,
@@ -220,3 +222,13 @@ def test_exception_groups_are_scrubbed() -> None:
     assert "grouped" not in text
     assert "ValueError: Bearer [redacted]" in text
     assert "OSError: x y" in text
+
+
+def test_the_programs_loggers_are_named_as_their_folders_and_the_record_is_left_alone() -> None:
+    formatter = ShortNameFormatter("%(name)s: %(message)s")
+    ours = logging.LogRecord("interview_outreach.daemon.cli", logging.INFO, "", 0, "hi", (), None)
+    theirs = logging.LogRecord("apscheduler.scheduler", logging.INFO, "", 0, "hi", (), None)
+    assert formatter.format(ours) == "daemon.cli: hi"
+    assert ours.name == "interview_outreach.daemon.cli"  # other handlers see the full name
+    assert formatter.format(theirs) == "apscheduler.scheduler: hi"
+    assert JournalFormatter().format(ours) == "<6>daemon.cli: hi"

@@ -25,10 +25,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import providers.google.gmail as gmail_module
-import providers.local.mailbox as local_mailbox
-from daemon.domain.limits import MAX_ADDRESSES_PER_MESSAGE, MAX_HEADER_BYTES, MAX_NAME_LENGTH
-from daemon.domain.mime import (
+import interview_outreach.providers.google.gmail as gmail_module
+import interview_outreach.providers.local.mailbox as local_mailbox
+from interview_outreach.daemon.domain.limits import (
+    MAX_ADDRESSES_PER_MESSAGE,
+    MAX_HEADER_BYTES,
+    MAX_NAME_LENGTH,
+)
+from interview_outreach.daemon.domain.mime import (
     MAX_HEADER_VALUE,
     UnreadableStructure,
     draft_bytes,
@@ -38,10 +42,16 @@ from daemon.domain.mime import (
     parse_message,
     to_mail_message,
 )
-from daemon.domain.model import Address, DraftContent, DraftMessage, DraftRef, UserIdentity
-from daemon.errors import DraftChanged
-from daemon.ports import DraftCheck, DraftRemoval
-from providers.local.mailbox import LocalMailbox
+from interview_outreach.daemon.domain.model import (
+    Address,
+    DraftContent,
+    DraftMessage,
+    DraftRef,
+    UserIdentity,
+)
+from interview_outreach.daemon.errors import DraftChanged
+from interview_outreach.daemon.ports import DraftCheck, DraftRemoval
+from interview_outreach.providers.local.mailbox import LocalMailbox
 from tests.contract import google_harness, microsoft_harness
 from tests.contract.google_harness import GoogleHarness
 from tests.contract.harness import HARNESSES, Harness
@@ -380,7 +390,7 @@ def test_hostile_files_never_fail_the_rest_of_the_maildir(
 
     monkeypatch.setattr(local_mailbox, "to_mail_message", fails_on_one)
     mailbox = LocalMailbox("ada@example.org", root)
-    with caplog.at_level(logging.WARNING, logger="providers.local.mailbox"):
+    with caplog.at_level(logging.WARNING, logger="interview_outreach.providers.local.mailbox"):
         found, elapsed = timed(lambda: mailbox.messages_with("ivan@acme.example", SINCE))
         assert mailbox.find_sent(DraftRef("", "<s@example.org>")) is not None
         assert [m.message_id for m in mailbox.thread_messages("<x@y>", None, SINCE)] == []
@@ -407,7 +417,7 @@ def test_a_hostile_file_in_the_place_of_our_draft_is_left_alone(
     (path,) = (tmp_path / "Mail" / ".Drafts" / "cur").iterdir()
     hostile = b"From: ada@example.org\nTo: ivan@acme.example\nSubject: Our interview\n"
     path.write_bytes(hostile + b"Message-ID: <d1@example.org>\n" + NESTED + b"\nHello Ivan\n")
-    with caplog.at_level(logging.WARNING, logger="providers.local.mailbox"):
+    with caplog.at_level(logging.WARNING, logger="interview_outreach.providers.local.mailbox"):
         started = time.perf_counter()
         assert mailbox.find_draft("<d1@example.org>") == DraftRef(ref.draft_id, ref.message_id)
         content = mailbox.read_draft(ref)
@@ -513,7 +523,7 @@ def test_graph_items_of_the_wrong_shape_are_read_as_far_as_they_can_be(
             return resource
 
         monkeypatch.setattr(microsoft.fake.mail, "render", rendered)
-        with caplog.at_level(logging.WARNING, logger="providers.microsoft.mail"):
+        with caplog.at_level(logging.WARNING, logger="interview_outreach.providers.microsoft.mail"):
             found = microsoft.mailbox.messages_with("ivan@acme.example", SINCE)
         by_id = {m.message_id: m for m in found}
         assert sorted(by_id) == ["<odd@acme>", "<plain@acme>"]
@@ -582,7 +592,7 @@ def test_gmail_items_of_the_wrong_shape_are_read_as_far_as_they_can_be(
             return headers_to_mail_message(pairs, folder, fallback)
 
         monkeypatch.setattr(gmail_module, "headers_to_mail_message", fails_on_one)
-        with caplog.at_level(logging.WARNING, logger="providers.google.gmail"):
+        with caplog.at_level(logging.WARNING, logger="interview_outreach.providers.google.gmail"):
             found = google.mailbox.messages_with("ivan@acme.example", SINCE)
         by_id = {m.message_id: m for m in found}
         assert sorted(by_id) == ["<odd@acme>", "<plain@acme>"]
@@ -614,7 +624,7 @@ def test_gmail_draft_that_cannot_be_decoded_is_never_untouched(
 
         monkeypatch.setattr(gmail, "get_draft", undecodable)
         unversioned = DraftRef(ref.draft_id, ref.message_id)
-        with caplog.at_level(logging.WARNING, logger="providers.google.gmail"):
+        with caplog.at_level(logging.WARNING, logger="interview_outreach.providers.google.gmail"):
             assert google.mailbox.check_draft(unversioned, content.fingerprint) is DraftCheck.EDITED
             assert google.mailbox.read_draft(ref) is None
         assert caplog.records and all(r.levelname == "WARNING" for r in caplog.records)

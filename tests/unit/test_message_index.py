@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-import providers.local.mailbox as local_mailbox
-from daemon.domain.model import DraftRef, MailMessage
-from daemon.errors import SourceUnreadable
-from daemon.ports import FolderChanges, IndexedFile, IndexEntry, MessageIndex
-from daemon.store.repository import Store
-from providers.local.mailbox import LocalMailbox
-from providers.local.message_index import MemoryMessageIndex
+import interview_outreach.providers.local.mailbox as local_mailbox
+from interview_outreach.daemon.domain.model import DraftRef, MailMessage
+from interview_outreach.daemon.errors import SourceUnreadable
+from interview_outreach.daemon.ports import FolderChanges, IndexedFile, IndexEntry, MessageIndex
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.providers.local.mailbox import LocalMailbox
+from interview_outreach.providers.local.message_index import MemoryMessageIndex
 from tests.databases import postgres_url
 
 NOW = datetime(2025, 3, 18, 9, 0, tzinfo=UTC)
@@ -183,7 +183,7 @@ def test_an_unreadable_file_warns_once_and_is_read_again_when_it_changes(
         return original(msg, folder, fallback)
 
     monkeypatch.setattr(local_mailbox, "to_mail_message", fails)
-    with caplog.at_level(logging.WARNING, logger="providers.local.mailbox"):
+    with caplog.at_level(logging.WARNING, logger="interview_outreach.providers.local.mailbox"):
         assert ids(mailbox(root, index).messages_with("ivan@acme.example", SINCE)) == [
             "<good@acme>"
         ]

@@ -7,10 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.interviews import recognize
-from daemon.domain.model import CalendarEvent, Interview, Participant, UserIdentity
-from daemon.domain.panel import InterviewerDetails, interviewer_details
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.model import (
+    CalendarEvent,
+    Interview,
+    Participant,
+    UserIdentity,
+)
+from interview_outreach.daemon.domain.panel import InterviewerDetails, interviewer_details
+from interview_outreach.daemon.domain.rules import Rules
 
 USER = UserIdentity("Ada Lovelace", frozenset({"ada@example.org"}), ZoneInfo("Europe/London"))
 START = datetime(2026, 12, 8, 14, tzinfo=UTC)

@@ -6,15 +6,20 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from daemon.config import parse_config
-from daemon.context import plan_context
-from daemon.domain.model import CalendarEvent, Participant, Response
-from daemon.errors import AuthorizationNeeded, CursorExpired, ProviderError, TransientError
-from daemon.passes import run_pass
-from daemon.ports import Account, CalendarChanges, MailChanges, Unavailable
-from daemon.store.records import AccountState
-from daemon.store.repository import Store
-from providers.local.settings import LocalAccount
+from interview_outreach.daemon.config import parse_config
+from interview_outreach.daemon.context import plan_context
+from interview_outreach.daemon.domain.model import CalendarEvent, Participant, Response
+from interview_outreach.daemon.errors import (
+    AuthorizationNeeded,
+    CursorExpired,
+    ProviderError,
+    TransientError,
+)
+from interview_outreach.daemon.passes import run_pass
+from interview_outreach.daemon.ports import Account, CalendarChanges, MailChanges, Unavailable
+from interview_outreach.daemon.store.records import AccountState
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.providers.local.settings import LocalAccount
 from tests.fakes.memory import MemoryCalendar, MemoryMailbox
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.interviews import recognize
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.model import (
     ActionKind,
     ActionRecord,
     ActionState,
@@ -23,7 +23,7 @@ from daemon.domain.model import (
     SkipReason,
     UserIdentity,
 )
-from daemon.domain.planning import (
+from interview_outreach.daemon.domain.planning import (
     AdoptDraft,
     CreateDraft,
     DeleteDraft,
@@ -37,9 +37,9 @@ from daemon.domain.planning import (
     UpdateDraft,
     plan,
 )
-from daemon.domain.rendering import Renderer
-from daemon.domain.replies import ReplyFinding
-from daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.rendering import Renderer
+from interview_outreach.daemon.domain.replies import ReplyFinding
+from interview_outreach.daemon.domain.rules import Rules
 
 LONDON = ZoneInfo("Europe/London")
 USER = UserIdentity("Ada Lovelace", frozenset({"ada@example.org"}), LONDON)
@@ -370,7 +370,8 @@ def test_a_draft_still_as_drafted_is_not_checked_against_the_content_rules_again
     )
     checks: list[object] = []
     monkeypatch.setattr(
-        "daemon.domain.rendering.content_problems", lambda *args: checks.append(args) or []
+        "interview_outreach.daemon.domain.rendering.content_problems",
+        lambda *args: checks.append(args) or [],
     )
     again = plan(make_interview(), (made,), observe(DraftStatus.UNTOUCHED), CONTEXT, OPENS)
     assert not any(isinstance(d, UpdateDraft) for d in again.decisions)

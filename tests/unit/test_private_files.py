@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from daemon import unit
-from daemon.cli import main
-from daemon.demo import MARKER, run_demo
-from daemon.errors import StorageError
-from daemon.private_files import create_private, private_dir, restrict, write_private
-from daemon.secrets import FileSecrets
-from daemon.store.repository import Store
+from interview_outreach.daemon import unit
+from interview_outreach.daemon.cli import main
+from interview_outreach.daemon.demo import MARKER, run_demo
+from interview_outreach.daemon.errors import StorageError
+from interview_outreach.daemon.private_files import (
+    create_private,
+    private_dir,
+    restrict,
+    write_private,
+)
+from interview_outreach.daemon.secrets import FileSecrets
+from interview_outreach.daemon.store.repository import Store
 from tests.e2e.conftest import World
 
 START = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)

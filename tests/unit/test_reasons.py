@@ -9,11 +9,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.model import ActionKind, ActionRecord, ActionState, Reason, SkipReason
-from daemon.report import status_json
-from daemon.store.records import TrackedInterview, reason_from_row, reason_to_row
-from daemon.store.repository import Store
-from daemon.store.sqlite_reader import read_status
+from interview_outreach.daemon.domain.model import (
+    ActionKind,
+    ActionRecord,
+    ActionState,
+    Reason,
+    SkipReason,
+)
+from interview_outreach.daemon.report import status_json
+from interview_outreach.daemon.store.records import TrackedInterview, reason_from_row, reason_to_row
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.daemon.store.sqlite_reader import read_status
 from tests.unit.test_store import T0, T1, make_interview
 
 EVERY_REASON = [*SkipReason, *Reason]

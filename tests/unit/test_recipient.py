@@ -7,11 +7,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.interviews import recognize
-from daemon.domain.model import CalendarEvent, Interview, Participant, RecipientRule, UserIdentity
-from daemon.domain.recipient import choose_recipient
-from daemon.domain.rules import Rules
-from daemon.report import recipient_line
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.model import (
+    CalendarEvent,
+    Interview,
+    Participant,
+    RecipientRule,
+    UserIdentity,
+)
+from interview_outreach.daemon.domain.recipient import choose_recipient
+from interview_outreach.daemon.domain.rules import Rules
+from interview_outreach.daemon.report import recipient_line
 
 USER = UserIdentity(
     name="Ada Lovelace",

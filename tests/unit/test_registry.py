@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from daemon.config import AccountConfig, parse_config
-from daemon.errors import ConfigError, UserError
-from daemon.secrets import TokenStore
-from providers.google.settings import GoogleAccount
-from providers.local.settings import LocalAccount
-from providers.microsoft.settings import MicrosoftAccount
-from providers.registry import PROVIDER_NAMES, provider_named
+from interview_outreach.daemon.config import AccountConfig, parse_config
+from interview_outreach.daemon.errors import ConfigError, UserError
+from interview_outreach.daemon.secrets import TokenStore
+from interview_outreach.providers.google.settings import GoogleAccount
+from interview_outreach.providers.local.settings import LocalAccount
+from interview_outreach.providers.microsoft.settings import MicrosoftAccount
+from interview_outreach.providers.registry import PROVIDER_NAMES, provider_named
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMON_KEYS = {"name", "provider", "language"}

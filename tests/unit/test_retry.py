@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.retry import Again, RetryPolicy, send_with_retries
+from interview_outreach.providers.retry import Again, RetryPolicy, send_with_retries
 
 POLICY = RetryPolicy(attempts=4, max_wait=10.0)
 

@@ -22,16 +22,22 @@ from zoneinfo import ZoneInfo
 import keyring
 import pytest
 
-import daemon.runtime as daemon_runtime
-from daemon.config import Config, load_config
-from daemon.domain.model import ActionKind, ActionState, UserIdentity
-from daemon.errors import ConfigError, StorageError
-from daemon.ports import Account
-from daemon.runtime import Daemon, PassInterrupted, guarded, jitter_seconds, running
-from daemon.sdnotify import SystemdNotifier
-from daemon.store.repository import Store
-from providers.local.calendar import LocalCalendar
-from providers.local.mailbox import LocalMailbox
+import interview_outreach.daemon.runtime as daemon_runtime
+from interview_outreach.daemon.config import Config, load_config
+from interview_outreach.daemon.domain.model import ActionKind, ActionState, UserIdentity
+from interview_outreach.daemon.errors import ConfigError, StorageError
+from interview_outreach.daemon.ports import Account
+from interview_outreach.daemon.runtime import (
+    Daemon,
+    PassInterrupted,
+    guarded,
+    jitter_seconds,
+    running,
+)
+from interview_outreach.daemon.sdnotify import SystemdNotifier
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.providers.local.calendar import LocalCalendar
+from interview_outreach.providers.local.mailbox import LocalMailbox
 from tests import configs
 from tests.e2e.conftest import World
 from tests.fakes.clock import Clock
@@ -364,7 +370,7 @@ def test_the_stop_guard_covers_every_method_a_provider_has_not_only_the_known_on
 def test_a_stuck_pass_stops_the_watchdog_so_systemd_restarts_the_service(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("daemon.runtime.STUCK_AFTER_SECONDS", 0.3)
+    monkeypatch.setattr("interview_outreach.daemon.runtime.STUCK_AFTER_SECONDS", 0.3)
     name = f"interview-outreach-test-{uuid.uuid4().hex}"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind("\0" + name)

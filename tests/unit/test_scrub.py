@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from daemon.scrub import REDACTED, scrub, scrub_json
+from interview_outreach.daemon.scrub import REDACTED, scrub, scrub_json
 
 
 def test_a_bearer_token_echoed_by_a_service_is_masked() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.sdnotify import SystemdNotifier, socket_address, watchdog_interval
+from interview_outreach.daemon.sdnotify import SystemdNotifier, socket_address, watchdog_interval
 
 
 class Listener:

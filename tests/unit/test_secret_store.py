@@ -10,9 +10,9 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from daemon.config import parse_config
-from daemon.errors import ConfigError, UserError
-from daemon.secrets import FileSecrets, TokenStore
+from interview_outreach.daemon.config import parse_config
+from interview_outreach.daemon.errors import ConfigError, UserError
+from interview_outreach.daemon.secrets import FileSecrets, TokenStore
 
 
 def config_data(tmp_path: Path, **sections: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon import unit
-from daemon.cli import main
+from interview_outreach.daemon import unit
+from interview_outreach.daemon.cli import main
 from tests import configs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ def test_install_uses_the_console_script_it_was_called_as(tmp_path: Path) -> Non
     assert unit.installed_command("pytest", "/opt/py/bin/python3") == [
         "/opt/py/bin/python3",
         "-m",
-        "daemon",
+        "interview_outreach.daemon",
     ]
 
 

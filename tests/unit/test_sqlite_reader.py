@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli import main
-from daemon.config import load_config
-from daemon.store.repository import Store
-from daemon.store.sqlite_reader import read_status
+from interview_outreach.daemon.cli import main
+from interview_outreach.daemon.config import load_config
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.daemon.store.sqlite_reader import read_status
 from tests.concurrency_world import World, build_world
 
 
@@ -49,7 +49,9 @@ def test_status_json_is_the_same_either_way(
 ) -> None:
     assert main(["--config", str(world.config), "status", "--json"]) == 0
     fast = capsys.readouterr().out
-    monkeypatch.setattr("daemon.store.sqlite_reader.read_status", lambda url: None)
+    monkeypatch.setattr(
+        "interview_outreach.daemon.store.sqlite_reader.read_status", lambda url: None
+    )
     assert main(["--config", str(world.config), "status", "--json"]) == 0
     assert capsys.readouterr().out == fast
 

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from daemon.config import load_config
-from daemon.store.db import alembic_config, open_engine, stored_revisions
-from daemon.store.repository import Store
-from daemon.store.revision import HEAD_REVISION
+from interview_outreach.daemon.config import load_config
+from interview_outreach.daemon.store.db import alembic_config, open_engine, stored_revisions
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.daemon.store.revision import HEAD_REVISION
 from tests.concurrency_world import ROOT, World, build_world, child_env
 
 PROVIDER_LIBRARIES = (
@@ -32,8 +32,8 @@ PROVIDER_LIBRARIES = (
     "google.oauth2",
     "httplib2",
     "msal",
-    "providers.google",
-    "providers.microsoft",
+    "interview_outreach.providers.google",
+    "interview_outreach.providers.microsoft",
 )
 """Never loaded for local accounts only."""
 
@@ -43,12 +43,17 @@ NOT_FOR_LOCAL_ACCOUNTS = ("keyring", "sqlalchemy.orm")
 """Memory the daemon keeps for good (it must stay under 60 MB): no token, no keyring, and
 storage through SQLAlchemy Core only."""
 
-NOT_FOR_READING = ("daemon.doctor", "jinja2", "apscheduler", "daemon.runtime")
+NOT_FOR_READING = (
+    "interview_outreach.daemon.doctor",
+    "jinja2",
+    "apscheduler",
+    "interview_outreach.daemon.runtime",
+)
 """`status` and `explain` only read the database and print."""
 
 COMMAND = """
 import contextlib, io, json, sys
-from daemon.cli import main
+from interview_outreach.daemon.cli import main
 with contextlib.redirect_stdout(io.StringIO()) as out:
     code = main(sys.argv[1:])
 print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
@@ -58,8 +63,8 @@ print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.mod
 DAEMON = """
 import json, os, sys
 from pathlib import Path
-from daemon.config import load_config
-from daemon.runtime import Daemon
+from interview_outreach.daemon.config import load_config
+from interview_outreach.daemon.runtime import Daemon
 daemon = Daemon(lambda: load_config(Path(sys.argv[1]), os.environ))
 try:
     daemon.start()
@@ -122,26 +127,34 @@ def test_quick_commands_load_no_provider_library_and_no_alembic(
     args = [*command, interview_id(world)] if command == ["explain"] else command
     modules = child(world.root, COMMAND, "--config", str(world.config), *args)
     # It did open the database: `status` reads SQLite at the newest schema without SQLAlchemy.
-    opened = "daemon.store.sqlite_reader" if command[0] == "status" else "daemon.store.repository"
+    opened = (
+        "interview_outreach.daemon.store.sqlite_reader"
+        if command[0] == "status"
+        else "interview_outreach.daemon.store.repository"
+    )
     assert opened in modules
     # `accounts` describes each account with daemon.doctor's words (a light module).
-    also = NOT_FOR_READING if reads_only else ("jinja2", "apscheduler", "daemon.runtime")
+    also = (
+        NOT_FOR_READING
+        if reads_only
+        else ("jinja2", "apscheduler", "interview_outreach.daemon.runtime")
+    )
     if command[0] == "status":
-        also = (*also, "sqlalchemy", "daemon.store.repository")
+        also = (*also, "sqlalchemy", "interview_outreach.daemon.store.repository")
     unwanted = (*PROVIDER_LIBRARIES, *NOT_FOR_A_MIGRATED_DATABASE, *also)
     assert loaded_of(modules, unwanted) == []
 
 
 def test_a_pass_with_local_accounts_loads_no_provider_library(world: World) -> None:
     modules = child(world.root, COMMAND, "--config", str(world.config), "once")
-    assert "daemon.passes" in modules
+    assert "interview_outreach.daemon.passes" in modules
     unwanted = PROVIDER_LIBRARIES + NOT_FOR_A_MIGRATED_DATABASE + NOT_FOR_LOCAL_ACCOUNTS
     assert loaded_of(modules, unwanted) == []
 
 
 def test_the_daemon_with_local_accounts_loads_no_provider_library(world: World) -> None:
     modules = child(world.root, DAEMON, str(world.config))
-    assert {"apscheduler", "daemon.passes"} <= modules
+    assert {"apscheduler", "interview_outreach.daemon.passes"} <= modules
     unwanted = PROVIDER_LIBRARIES + NOT_FOR_A_MIGRATED_DATABASE + NOT_FOR_LOCAL_ACCOUNTS
     assert loaded_of(modules, unwanted) == []
 

@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.domain.model import (
+from interview_outreach.daemon.domain.model import (
     ActionKind,
     ActionRecord,
     ActionState,
@@ -37,12 +37,12 @@ from daemon.domain.model import (
     SkipReason,
     interview_id,
 )
-from daemon.errors import StorageError
-from daemon.store.codec import interview_from_json, interview_to_json
-from daemon.store.db import BUSY_TIMEOUT_MS, alembic_config, open_engine
-from daemon.store.records import AccountState, AuditEntry, TrackedInterview
-from daemon.store.repository import Store
-from daemon.store.schema import metadata
+from interview_outreach.daemon.errors import StorageError
+from interview_outreach.daemon.store.codec import interview_from_json, interview_to_json
+from interview_outreach.daemon.store.db import BUSY_TIMEOUT_MS, alembic_config, open_engine
+from interview_outreach.daemon.store.records import AccountState, AuditEntry, TrackedInterview
+from interview_outreach.daemon.store.repository import Store
+from interview_outreach.daemon.store.schema import metadata
 from tests.databases import postgres_url
 
 LONDON = ZoneInfo("Europe/London")
@@ -201,7 +201,7 @@ def test_folder_without_write_permission_gives_storage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The same check as above, for test runs as root (where chmod does not lock anyone out).
-    monkeypatch.setattr("daemon.store.db.os.access", lambda *_args: False)
+    monkeypatch.setattr("interview_outreach.daemon.store.db.os.access", lambda *_args: False)
     with pytest.raises(StorageError, match="not writable") as caught:
         Store(db_url(tmp_path))
     assert "\n" not in str(caught.value)

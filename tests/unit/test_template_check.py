@@ -10,13 +10,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.config import Profile
-from daemon.domain import rules
-from daemon.domain.interviews import recognize
-from daemon.domain.model import ActionKind, CalendarEvent, DraftContent, Participant, UserIdentity
-from daemon.domain.rendering import RenderContext, Renderer, _variables, content_problems
-from daemon.domain.rules import Rules
-from daemon.template_check import (
+from interview_outreach.daemon.config import Profile
+from interview_outreach.daemon.domain import rules
+from interview_outreach.daemon.domain.interviews import recognize
+from interview_outreach.daemon.domain.model import (
+    ActionKind,
+    CalendarEvent,
+    DraftContent,
+    Participant,
+    UserIdentity,
+)
+from interview_outreach.daemon.domain.rendering import (
+    RenderContext,
+    Renderer,
+    _variables,
+    content_problems,
+)
+from interview_outreach.daemon.domain.rules import Rules
+from interview_outreach.daemon.template_check import (
     TEMPLATE_VARIABLES,
     TemplateReport,
     check_templates,

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from daemon.config import Profile
-from daemon.domain.language import Language
-from daemon.domain.model import ActionKind
-from daemon.domain.rules import Rules
-from daemon.template_check import TemplateReport, check_templates, format_report
+from interview_outreach.daemon.config import Profile
+from interview_outreach.daemon.domain.language import Language
+from interview_outreach.daemon.domain.model import ActionKind
+from interview_outreach.daemon.domain.rules import Rules
+from interview_outreach.daemon.template_check import TemplateReport, check_templates, format_report
 
 PROFILE = Profile("Ada Lovelace", ZoneInfo("Europe/Berlin"), ("acht Jahre Python",))
 BUILT_IN = Path(__file__).resolve().parents[2] / "daemon" / "domain" / "templates"

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.domain.rules import Rules
-from daemon.domain.timing import (
+from interview_outreach.daemon.domain.rules import Rules
+from interview_outreach.daemon.domain.timing import (
     format_when,
     local_time,
     next_working_time,

@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-from daemon.store.schema import metadata
+from interview_outreach.daemon.store.schema import metadata
 
 
 def _run(connection: Connection) -> None:
