@@ -424,6 +424,11 @@ def _record_changes(
             saved.add(interview.id)
             if before is not None and _came_back(before, interview):
                 _replan(store, before, now)
+            elif before is not None and before.gone:
+                # Back in the calendar, but cancelled or declined there: its actions end for
+                # that reason, not for a removal the calendar now contradicts. An edited draft
+                # kept stays `edited_kept`, which holds either way.
+                _replan(store, before, now, reasons=CANCELLING)
     return saved
 
 
@@ -466,14 +471,17 @@ def _came_back(before: TrackedInterview, now_seen: Interview) -> bool:
     return was_off and now_seen.skip_reason not in CANCELLING
 
 
-def _replan(store: Store, before: TrackedInterview, now: datetime) -> None:
-    """Plan again the actions the cancellation ended; the next planning decides their fate.
+def _replan(
+    store: Store, before: TrackedInterview, now: datetime, reasons: frozenset[str] = _REPLANNED
+) -> None:
+    """Plan again the actions the cancellation ended (with one of ``reasons``); the next
+    planning decides their fate.
 
     Sent, dismissed and skipped actions stay as they are. A draft the user edited and kept
     is still in the mailbox under the action's Message-ID: it is found there, not redone.
     """
     for record in before.actions:
-        if record.state is ActionState.CANCELLED and record.reason in _REPLANNED:
+        if record.state is ActionState.CANCELLED and record.reason in reasons:
             replanned = replace(
                 record,
                 state=ActionState.PLANNED,

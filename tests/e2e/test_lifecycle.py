@@ -21,6 +21,7 @@ from tests.e2e.conftest import World
 # Thursday 10 December 2026, 14:00 London (GMT = UTC in winter).
 START = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)
 WINDOW_OPENS = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Monday 09:00, three days before
+TITLE = "Acme – Technical interview (Senior Backend Engineer)"
 
 
 def interview(world: World, uid: str = "acme-1", **kwargs: Any) -> None:
@@ -164,6 +165,51 @@ def test_an_edited_draft_of_a_cancelled_interview_is_kept(world: World) -> None:
     item = only(world.status(at=WINDOW_OPENS))
     assert item["skip_reason"] == "declined"
     assert item["actions"]["outreach"]["reason"] == "edited_kept"
+
+
+@pytest.mark.parametrize("away", ["removed", "moved out of the sync window"])
+def test_a_removed_interview_back_in_the_calendar_declined_ends_as_declined(
+    world: World, away: str
+) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    assert len(world.draft_paths()) == 1
+    if away == "removed":
+        world.remove_event("acme-1")
+    else:  # ends more than the look-back before the next pass: not listed, looks removed
+        world.add_event("acme-1", TITLE, START - timedelta(days=8))
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    assert world.draft_paths() == []
+    assert only(world.status(at=WINDOW_OPENS))["skip_reason"] == "cancelled"
+    # Back in the calendar, moved and declined: it was not removed after all.
+    world.add_event("acme-1", TITLE, START + timedelta(days=1), partstat="DECLINED")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=2))
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["skip_reason"] == "declined"
+    actions = item["actions"]
+    every = [actions["outreach"], actions["followup"], *actions["thankyou"]]
+    assert [(a["state"], a["reason"]) for a in every] == [("cancelled", "declined")] * len(every)
+    explained = world.run("explain", item["id"], at=WINDOW_OPENS + timedelta(hours=2))
+    assert "outreach: cancelled (declined) — you declined the invitation" in explained.out
+
+
+def test_a_removed_interview_back_declined_keeps_the_users_edited_draft(world: World) -> None:
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (path,) = world.draft_paths()
+    path.write_text(path.read_text().replace("Hi Jane,", "Hello Jane,"))
+    world.remove_event("acme-1")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    world.add_event("acme-1", TITLE, START + timedelta(days=1), partstat="DECLINED")
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=2))
+    (kept,) = world.draft_paths()
+    assert "Hello Jane" in kept.read_text()
+    actions = only(world.status(at=WINDOW_OPENS))["actions"]
+    assert (actions["outreach"]["state"], actions["outreach"]["reason"]) == (
+        "cancelled",
+        "edited_kept",
+    )
+    assert actions["followup"]["reason"] == "declined"
 
 
 def test_found_after_the_window_closed_is_too_late_but_still_thanked(world: World) -> None:
