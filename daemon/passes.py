@@ -29,6 +29,7 @@ from interview_outreach.daemon.domain.interviews import recognize
 from interview_outreach.daemon.domain.mime import normalize_message_id
 from interview_outreach.daemon.domain.model import (
     CANCELLING,
+    ActionReason,
     ActionState,
     Address,
     Interview,
@@ -462,7 +463,7 @@ def _removals(
 
 
 # The reasons a cancellation ends actions with.
-_REPLANNED: frozenset[str] = frozenset({*CANCELLING, Reason.EDITED_KEPT})
+_REPLANNED: frozenset[ActionReason] = frozenset({*CANCELLING, Reason.EDITED_KEPT})
 
 
 def _came_back(before: TrackedInterview, now_seen: Interview) -> bool:
@@ -472,7 +473,10 @@ def _came_back(before: TrackedInterview, now_seen: Interview) -> bool:
 
 
 def _replan(
-    store: Store, before: TrackedInterview, now: datetime, reasons: frozenset[str] = _REPLANNED
+    store: Store,
+    before: TrackedInterview,
+    now: datetime,
+    reasons: frozenset[ActionReason] = _REPLANNED,
 ) -> None:
     """Plan again the actions the cancellation ended (with one of ``reasons``); the next
     planning decides their fate.
