@@ -30,7 +30,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -654,18 +654,3 @@ def _log_report(report: PassReport) -> None:
     passed = PassReport([a for a in report.accounts if not (a.passed_over or a.fresh)])
     for problem, line in pass_report_lines(passed):
         log.log(logging.WARNING if problem else logging.INFO, "account %s", line)
-
-
-@contextlib.contextmanager
-def running(daemon: Daemon) -> Iterator[threading.Thread]:
-    """Run ``daemon.serve`` in a thread (tests); stop and join it at the end of the block."""
-    daemon.start()
-    thread = threading.Thread(target=daemon.serve, name="daemon-serve", daemon=True)
-    thread.start()
-    try:
-        yield thread
-    finally:
-        daemon.request_stop()
-        thread.join(timeout=10)
-        daemon.stop()
-        daemon.close()

@@ -32,7 +32,6 @@ from interview_outreach.daemon.runtime import (
     PassInterrupted,
     guarded,
     jitter_seconds,
-    running,
 )
 from interview_outreach.daemon.sdnotify import SystemdNotifier
 from interview_outreach.daemon.store.repository import Store
@@ -66,6 +65,21 @@ class RecordingNotifier:
     def notify(self, summary: str, body: str) -> bool:
         self.messages.append((summary, body))
         return True
+
+
+@contextlib.contextmanager
+def running(daemon: Daemon) -> Iterator[threading.Thread]:
+    """Run ``daemon.serve`` in a thread; stop and join it at the end of the block."""
+    daemon.start()
+    thread = threading.Thread(target=daemon.serve, name="daemon-serve", daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        daemon.request_stop()
+        thread.join(timeout=10)
+        daemon.stop()
+        daemon.close()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
