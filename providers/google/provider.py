@@ -42,8 +42,7 @@ class GoogleProvider:
         """Calendar and Gmail from the saved authorization (no index of headers is kept)."""
         from interview_outreach.providers.google.connection import connect  # noqa: PLC0415 (see module doc)
 
-        opened = connect(account, user, tokens)
-        return Connection(opened.calendar, opened.mailbox, opened.close)
+        return connect(account, user, tokens)
 
     def authorize(
         self,
