@@ -221,16 +221,9 @@ class LocalMailbox:
         The file is written in ``tmp/`` (mode 0600) and then linked into ``cur/``, so a
         draft is either there complete or not at all.
         """
-        raw = _raw(draft)
-        with _io_errors(self.drafts):
-            self._folder(self.drafts)
-            _sweep_temp(self.drafts)
-            temp = _write_temp(self.drafts, raw, draft.date.timestamp())
-            try:
-                key = _publish(temp, self.drafts / "cur", f"{_INFO}D")
-            finally:
-                temp.unlink(missing_ok=True)
-            _sync_directory(self.drafts / "cur")
+        with self._staged(draft) as temp:
+            key = _publish(temp, self.drafts / "cur", f"{_INFO}D")
+        _sync_directory(self.drafts / "cur")
         # Maildir has no threads: a thread is known by its first message's Message-ID.
         message_id = normalize_message_id(draft.message_id)
         return DraftRef(key, message_id, draft.thread_id or message_id)
@@ -254,15 +247,8 @@ class LocalMailbox:
         so there is never a moment with two drafts or none. Raises ``DraftChanged`` and
         writes nothing when the draft is not untouched (``check_draft``), gone included.
         """
-        raw = _raw(draft)
-        with _io_errors(self.drafts):
-            self._folder(self.drafts)
-            _sweep_temp(self.drafts)
-            temp = _write_temp(self.drafts, raw, draft.date.timestamp())
-            try:
-                entry = self._replace_untouched(ref, fingerprint, temp)
-            finally:
-                temp.unlink(missing_ok=True)
+        with self._staged(draft) as temp:
+            entry = self._replace_untouched(ref, fingerprint, temp)
         return DraftRef(
             entry.key, normalize_message_id(draft.message_id), draft.thread_id or ref.thread_id
         )
@@ -462,6 +448,21 @@ class LocalMailbox:
                 or (wanted and self._draft_message_id(entry) == wanted)
             )
         ]
+
+    @contextmanager
+    def _staged(self, draft: DraftMessage) -> Iterator[Path]:
+        """``draft`` written completely into the drafts folder's ``tmp/`` (mode 0600), for
+        the block to publish; the temporary file is removed when the block ends, and
+        file-system failures within raise ``SourceUnreadable``."""
+        raw = _raw(draft)
+        with _io_errors(self.drafts):
+            self._folder(self.drafts)
+            _sweep_temp(self.drafts)
+            temp = _write_temp(self.drafts, raw, draft.date.timestamp())
+            try:
+                yield temp
+            finally:
+                temp.unlink(missing_ok=True)
 
     def _draft_message_id(self, entry: _Entry) -> str | None:
         """``_message_id(entry)``, read once per version of the file: each check of a
