@@ -18,7 +18,13 @@ from interview_outreach.providers.google.settings import (
     GoogleAccount,
     parse_google_account,
 )
-from interview_outreach.providers.provider import Connection, Provider, TokenStatus, saved_entry
+from interview_outreach.providers.provider import (
+    Connection,
+    Provider,
+    TokenStatus,
+    recorded_address,
+    saved_entry,
+)
 
 
 class GoogleProvider:
@@ -61,7 +67,7 @@ class GoogleProvider:
     def token_status(self, account: GoogleAccount, saved: str | None) -> TokenStatus:
         """Authorized with a saved refresh token, usable while the client file is there."""
         entry = saved_entry(saved)
-        address = str(entry["address"]) if entry.get("address") else None
+        address = recorded_address(entry)
         if not entry.get("refresh_token"):
             return TokenStatus(authorized=False, address=address)
         if not account.client_secrets.is_file():
