@@ -9,7 +9,7 @@ imported inside ``connect`` and ``authorize``, so nothing loads them for other a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -106,3 +106,9 @@ def saved_entry(saved: object) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def recorded_address(entry: Mapping[str, Any]) -> str | None:
+    """The address a token store entry (see :func:`saved_entry`) recorded at sign-in."""
+    value = entry.get("address")
+    return str(value) if value else None

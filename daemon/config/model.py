@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from interview_outreach.daemon.domain.language import AUTO, Language
+from interview_outreach.daemon.domain.language import AUTO, Language, highlights_for
 from interview_outreach.daemon.domain.rules import Rules
 from interview_outreach.daemon.errors import UserError
 
@@ -36,7 +36,7 @@ class Profile:
 
     def highlights_in(self, language: Language) -> tuple[str, ...]:
         """The highlights a draft in ``language`` mentions: its own list, else ``highlights``."""
-        return dict(self.translated_highlights).get(language, self.highlights)
+        return highlights_for(language, self.highlights, self.translated_highlights)
 
 
 @dataclass(frozen=True)

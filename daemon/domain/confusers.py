@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import re
 
-
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
+from interview_outreach.daemon.domain.patterns import rx
 
 _RESEARCH = (
     r"\b(?:user|customer|client|research|usability|discovery|stakeholder|ux|product|expert|"
@@ -80,21 +77,21 @@ _EVENTS = (
 )
 
 TITLE_VETOES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("exit or appraisal interview", _rx(_EXIT)),
-    ("user or customer research", _rx(_RESEARCH)),
-    ("podcast, press or media", _rx(_PRESS)),
-    ("interviewer training", _rx(_TRAINING)),
-    ("debrief", _rx(_DEBRIEF)),
-    ("networking, not a job interview", _rx(_NETWORKING)),
-    ("interview practice", _rx(_PRACTICE)),
-    ("webinar or event", _rx(_EVENTS)),
+    ("exit or appraisal interview", rx(_EXIT)),
+    ("user or customer research", rx(_RESEARCH)),
+    ("podcast, press or media", rx(_PRESS)),
+    ("interviewer training", rx(_TRAINING)),
+    ("debrief", rx(_DEBRIEF)),
+    ("networking, not a job interview", rx(_NETWORKING)),
+    ("interview practice", rx(_PRACTICE)),
+    ("webinar or event", rx(_EVENTS)),
 )
 
 # Description words that show the user is a research participant, a source or a trainee.
 CONTEXT_VETOES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "user or customer research",
-        _rx(
+        rx(
             _RESEARCH + r"|\b(?:gift card|voucher|incentive|gutschein|bon d['’]achat|"
             r"tarjeta regalo|carte cadeau)\b|\bno right or wrong answers\b|"
             r"\bkeine richtigen oder falschen\b|\bpas de bonnes? ou (?:de )?mauvaises?\b|"
@@ -102,8 +99,8 @@ CONTEXT_VETOES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bencuesta\b|\bexpert network\b|\bhonorari(?:um|o)\b"
         ),
     ),
-    ("podcast, press or media", _rx(_PRESS)),
-    ("exit or appraisal interview", _rx(_EXIT)),
-    ("interviewer training", _rx(_TRAINING)),
-    ("networking, not a job interview", _rx(_NETWORKING)),
+    ("podcast, press or media", rx(_PRESS)),
+    ("exit or appraisal interview", rx(_EXIT)),
+    ("interviewer training", rx(_TRAINING)),
+    ("networking, not a job interview", rx(_NETWORKING)),
 )

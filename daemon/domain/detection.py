@@ -21,6 +21,7 @@ from interview_outreach.daemon.domain.model import (
     Signal,
     UserIdentity,
 )
+from interview_outreach.daemon.domain.patterns import rx
 from interview_outreach.daemon.domain.people import (
     TOOL_NAMES,
     employer_domain,
@@ -41,12 +42,8 @@ from interview_outreach.daemon.domain.stages import (
 THRESHOLD = 4
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
 # Words in a description that put an event in a hiring context.
-_JOB_CONTEXT = _rx(
+_JOB_CONTEXT = rx(
     r"\b(position|role|candidate|candidacy|application|applied|hiring|recruiter|recruiting|"
     r"vacancy|opening|job|offer letter|resume|cv|hiring team|talent team|talent acquisition|"
     r"stelle|bewerbung|kandidat(in)?|karriere|personalabteilung|"
@@ -56,7 +53,7 @@ _JOB_CONTEXT = _rx(
 )
 
 # A role named as the subject of the meeting: "the Data Engineer role", "Stelle als …".
-_ROLE_PHRASE = _rx(
+_ROLE_PHRASE = rx(
     r"\b(?:the|this|our|a|an)\s+[\w/·&+' -]{2,60}?\s+(?:position|role|opening|vacancy)\b|"
     r"\b(?:position|role|post) (?:of|as)\b|\bstelle als\b|\bposition als\b|"
     r"\bposte d(?:e |['’])|\bpuesto de\b|\bvacante de\b|\bposici[óo]n de\b"
@@ -69,7 +66,7 @@ _BOOKING_NAME = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
-_TOOL_FOOTER = _rx(
+_TOOL_FOOTER = rx(
     r"\b(?:sent|scheduled|powered|booked|delivered)\s+(?:via|with|by|through)\s+"
     r"(?P<tool>greenhouse|lever|ashby|goodtime|workday|smartrecruiters|icims|personio|"
     r"teamtailor|jobvite|workable|recruitee|bamboohr|softgarden|successfactors|taleo|"
@@ -232,12 +229,12 @@ def _hiring_tool_footer(text: str) -> str:
     return ""
 
 
-_HIRING_LINK = _rx(
+_HIRING_LINK = rx(
     r"https?://[\w.-]*(greenhouse\.io|lever\.co|ashbyhq\.com|goodtime\.io|"
     r"myworkday(?:jobs)?\.com|smartrecruiters\.com|icims\.com|jobvite\.com|teamtailor\.com|"
     r"personio\.(?:de|com)|workable\.com|recruitee\.com|bamboohr\.com|softgarden\.(?:io|de))"
 )
-_BOOKING_LINK = _rx(r"https?://[\w.-]*(calendly\.com|youcanbook\.me|doodle\.com|cronofy\.com)")
+_BOOKING_LINK = rx(r"https?://[\w.-]*(calendly\.com|youcanbook\.me|doodle\.com|cronofy\.com)")
 
 
 def _hiring_tool_link(text: str) -> str:
@@ -252,7 +249,7 @@ def is_scheduling_tool_link(text: str) -> bool:
 
 # ---- wording used by the skip rules ------------------------------------------------------
 
-_NO_CONTACT_WORDING = _rx(
+_NO_CONTACT_WORDING = rx(
     r"(do not|don['’]t|please don['’]t|refrain from|should not|must not|kindly avoid|avoid)"
     r"\s+(directly\s+)?(contact|contacting|reach(ing)? out to|email(ing)?|message|messaging)\s+"
     r"(directly\s+)?(any\s+)?(members? of\s+)?(the |your |any of the |our )?"
@@ -279,7 +276,7 @@ _WHO = (
 _NOT = r"(?:\b(?:not|never|nicht|keine?n?|ne|pas|no|nunca)\b|n['’]t\b)"
 _HESITATE = r"(?!\s*(?:hesitat|z[öo]gern|h[ée]sit|dud|reply|antwort|r[ée]pond|respond))"
 _CONTACT = r"(?:contact|kontakt|contacter|contactar|contacte|reach out|joindre|solliciter)"
-_NO_CONTACT_NEAR = _rx(
+_NO_CONTACT_NEAR = rx(
     rf"{_NOT}{_HESITATE}[^.!?\n]{{0,40}}?\b{_CONTACT}\w*[^.!?\n]{{0,50}}?\b{_WHO}|"
     rf"\b{_WHO}\w*[^.!?\n]{{0,40}}?{_NOT}[^.!?\n]{{0,30}}?{_CONTACT}"
 )

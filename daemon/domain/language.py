@@ -118,6 +118,16 @@ def choose_language(setting: str, title: str, description: str) -> Language:
     return Language(setting)
 
 
+def highlights_for(
+    language: Language,
+    highlights: tuple[str, ...],
+    translated: tuple[tuple[Language, tuple[str, ...]], ...],
+) -> tuple[str, ...]:
+    """The highlights a draft in ``language`` mentions: those ``translated`` holds for it,
+    else ``highlights``."""
+    return dict(translated).get(language, highlights)
+
+
 def _word_score(language: Language, word: str) -> int:
     if word in _HIRING_WORDS[language]:
         return _HIRING_WEIGHT

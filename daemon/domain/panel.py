@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from interview_outreach.daemon.domain.model import Interview, Participant
+from interview_outreach.daemon.domain.patterns import rx
 from interview_outreach.daemon.domain.people import ENGLISH_HONORIFICS, display_name
 
 _TEXT_LIMIT = 8_000
@@ -33,11 +34,7 @@ class InterviewerDetails:
     part: str = ""  # what they lead: "the system design part", "den Teil zum Systemdesign"
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
-_JOB_WORD = _rx(
+_JOB_WORD = rx(
     r"\b(manager|engineer|lead|head|director|chief|cto|ceo|cfo|coo|cpo|vp|vice president|"
     r"founder|co-?founder|recruiter|partner|architect|scientist|designer|developer|analyst|"
     r"officer|principal|owner|specialist|consultant|president|coordinator|"
@@ -49,14 +46,14 @@ _JOB_WORD = _rx(
     r"coordinador\w*|analista|arquitect[oa]|diseñador\w*|científic[oa]|director[a]?)\b"
 )
 # Where an appositive title stops: "Senior Data Engineer in unserem Plattform-Team".
-_TITLE_STOP = _rx(
+_TITLE_STOP = rx(
     r"\s+(?:in|at|im|bei|from|with|who|which|chez|dans|au sein|qui|que|quien|en|del|"
     r"and|und|et|y|will|wird|sera|será)\b.*$"
 )
 _PARENTHESIS = re.compile(r"\s*\((?P<title>[^()\n]{2,80})\)")
 _APPOSITIVE = re.compile(r"\s*(?:,|\s[–—-])\s*(?P<title>[^,;()–—\n]{2,80}?)\s*(?=,|\s[–—-]\s|$)")
 # "our CEO Richard Hendricks", "unserem Head of Data Jonas Weber", "notre directrice ...".
-_TITLE_BEFORE = _rx(
+_TITLE_BEFORE = rx(
     r"\b(?:our|unser(?:e|em|en|er)?|notre|nuestr[oa])\s+"
     r"(?P<title>[^\s,.;:()]+(?:\s+[^\s,.;:()]+){0,3})\s*,?\s*$"
 )
@@ -100,7 +97,7 @@ _PART_PATTERNS: tuple[re.Pattern[str], ...] = (
 # Case matters in the patterns above: invitations write these verbs in lower case, and
 # "Thomas Petit, Lead Developer" is a title, not someone who leads "Developer".
 # The whole interview is no "part" of it: then the title says more.
-_GENERIC_PART = _rx(
+_GENERIC_PART = rx(
     r"^(?:the|this|our|das|die|den|dieses|diesen|le|la|l['’]|el|este|esta|cette|ce)?\s*"
     r"(?:session|interview|conversation|call|meeting|chat|gespräch|termin|interview|"
     r"entretien|entrevue|rencontre|échange|entrevista|reunión|llamada|conversación)$"
@@ -116,7 +113,7 @@ _OBJECT_PREPOSITIONS = (
     ("de ", ""),
 )
 # "our Head of Analytics", "nuestro CEO": the title without the invitation's point of view.
-_LEADING_WORDS = _rx(
+_LEADING_WORDS = rx(
     r"^(?:(?:our|the|a|an|unser(?:e|em|en|er)?|der|die|ein|eine|notre|nos|le|la|l['’]|un|une|"
     r"nuestr[oa]s?|el|los|las|una?)\s+)+"
 )

@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from interview_outreach.daemon.domain.language import AUTO, Language, choose_language
+from interview_outreach.daemon.domain.language import (
+    AUTO,
+    Language,
+    choose_language,
+    highlights_for,
+)
 from interview_outreach.daemon.domain.model import (
     CANCELLING,
     THANKYOU_DESPITE,
@@ -109,7 +114,7 @@ class PlanContext:
 
     def highlights_in(self, language: Language) -> tuple[str, ...]:
         """The highlights a draft in ``language`` mentions."""
-        return dict(self.translated_highlights).get(language, self.highlights)
+        return highlights_for(language, self.highlights, self.translated_highlights)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from interview_outreach.daemon.domain.jobtitles import job_title_in
 from interview_outreach.daemon.domain.language import words
 from interview_outreach.daemon.domain.model import CalendarEvent, Participant, RecipientRule
+from interview_outreach.daemon.domain.patterns import rx
 from interview_outreach.daemon.domain.people import display_name
 
 
@@ -55,14 +56,10 @@ def choose_recipient(
     return RecipientChoice(required[0], RecipientRule.FIRST_REQUIRED)
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
 # Words after which the description names who conducts the interview, strongest first:
 # leading or conducting it, being "the interviewer", then meeting or talking with them.
 _NAME_FOLLOWS: tuple[re.Pattern[str], ...] = (
-    _rx(
+    rx(
         r"\b(?:conducted|led|run|hosted|facilitated)\s+by\s+"
         r"|\b(?:geführt|durchgeführt|geleitet|moderiert)\s+(?:von|durch)\s+"
         r"|\bdas\s+(?:gespräch|interview)\s+(?:führ(?:t|en)|leite[nt]|übernimmt)\s+"
@@ -70,7 +67,7 @@ _NAME_FOLLOWS: tuple[re.Pattern[str], ...] = (
         r"|\b(?:conducida|conducido|dirigida|dirigido|realizada|realizado|guiada|guiado)\s+por\s+"
         r"|\b(?:conducirá|dirigirá|liderará|realizará|llevará)\s+"
     ),
-    _rx(
+    rx(
         r"\byour\s+interviewer\s*(?:is|will\s+be|:|-|–)\s*"
         r"|\binterviewers?\s*:\s*|\bentrevistador(?:es|as?)?\s*:\s*|\bintervenante?s?\s*:\s*"
         r"|\bihre?\s+(?:gesprächspartner(?:in|innen)?|interview(?:er|partner)(?:in)?)\s*"
@@ -80,7 +77,7 @@ _NAME_FOLLOWS: tuple[re.Pattern[str], ...] = (
         r"|\btu\s+entrevistador(?:a)?\s*(?:será|es|:)\s*"
         r"|\b(?:te|le|la|lo)\s+entrevistar[áa]n?\s+"
     ),
-    _rx(
+    rx(
         r"\b(?:you(?:'|’)ll|you\s+will|you\s+are\s+going\s+to|you(?:'|’)re\s+going\s+to)\s+"
         r"(?:be\s+)?(?:meet(?:ing)?|speak(?:ing)?|talk(?:ing)?|chat(?:ting)?|interview(?:ing)?|"
         r"be\s+interviewed\s+by)\s+(?:with\s+)?"
@@ -99,7 +96,7 @@ _NAME_FOLLOWS: tuple[re.Pattern[str], ...] = (
 )
 
 # Words before which the description names who conducts it ("Hana will lead the session").
-_NAME_PRECEDES = _rx(
+_NAME_PRECEDES = rx(
     r"(?:\s+will|\s+is\s+going\s+to|['’]ll)\s+(?:lead|conduct|run|host|interview\s+you|be\s+"
     r"(?:leading|conducting|running|interviewing\s+you|your\s+interviewer))\b"
     r"|\s+is\s+your\s+interviewer\b"
@@ -109,7 +106,7 @@ _NAME_PRECEDES = _rx(
 )
 
 # The writer conducting it too: "with Kevin Wu and me", "y conmigo", "und ich".
-_SELF = _rx(
+_SELF = rx(
     r"^\W*(?:me|myself|moi|mí|mir|mich|ich|yo)\b|"
     r"\b(?:and|&|or)\s+(?:me|myself|I)\b|\b(?:me|I)\s+and\b|\bwith\s+me\b"
     r"|\b(?:und|sowie)\s+(?:mir|mich|ich)\b|\bich\s+und\b"
@@ -217,11 +214,11 @@ def _fold(word: str) -> str:
 
 # ---- coordinators ------------------------------------------------------------------------
 
-_COORDINATOR = _rx(
+_COORDINATOR = rx(
     r"coordinat(?:or|ion|rice|eur|ing)|coordinador(?:a)?|coordinación|koordinat(?:or|orin|ion)|"
     r"\bschedul(?:er|ing)\b|planification|planificación|terminplanung|terminkoordination"
 )
-_SELF_COORDINATES = _rx(
+_SELF_COORDINATES = rx(
     r"\b(?:I|I['’]m|I\s+am|je|j['’]|yo|ich)\b[^.\n]{0,60}?"
     r"(?:coordinat|coordin|koordin|planifi|schedul)"
 )

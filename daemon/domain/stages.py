@@ -10,14 +10,9 @@ candidate ("your application", "Ihre Bewerbung", "votre candidature", "tu postul
 
 from __future__ import annotations
 
-import re
+from interview_outreach.daemon.domain.patterns import rx
 
-
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
-STAGE = _rx(
+STAGE = rx(
     # English
     r"\b(?:job[ -]?)?interviews?\b|\binterviewing\b|\bon-?site(?: loop)?\b|\binterview loop\b|"
     r"\bloop\b|\bsuper ?day\b|"
@@ -62,7 +57,7 @@ STAGE = _rx(
     r"reclutamiento|talento|recruiter))|\bprimera (?:llamada|entrevista)\b"
 )
 
-LOOSE_STAGE = _rx(
+LOOSE_STAGE = rx(
     r"\bintro(?:duction|ductory)?\b|\b(?:initial|first|quick|short|informal|exploratory) "
     r"(?:call|chat|conversation)\b|\bconversation\b|\bchat\b|\bassessment\b|\bpresentation\b|"
     r"\bkennenlernen\b|\bgespr[äa]ch\b|\btelefonat\b|\b[ée]change\b|\bappel\b|\brencontre\b|"
@@ -70,7 +65,7 @@ LOOSE_STAGE = _rx(
     r"\bllamada\b|\bconversaci[óo]n\b|\bcharla\b|\breuni[óo]n\b"
 )
 
-SCREEN = _rx(
+SCREEN = rx(
     r"\bscreen(?:ing)?\b|\bintro(?:duction|ductory)?\b|\brecruiter (?:call|chat)\b|"
     r"\bhiring[ -]manager (?:call|chat)\b|"
     r"\b(?:hr|talent|people|recruiting|recruitment) (?:call|chat)\b|"
@@ -90,7 +85,7 @@ SCREEN = _rx(
 
 # Stages that are more than a screen, however short: description words such as "a short
 # introduction" do not make them one.
-BEYOND_SCREEN = _rx(
+BEYOND_SCREEN = rx(
     r"\btechnical\b|\btech\b|\bcoding\b|\bpair[ -]programming\b|\bsystems? design\b|\bcase\b|"
     r"\btake[ -]home\b|\bpanel\b|\bon-?site\b|\bfinal\b|\bassessment\b|\bpresentation\b|"
     r"\b(?:second|third|2nd|3rd)\b|fachgespr[äa]ch|\bfachlich|\bzweit|\btechnique\b|"
@@ -98,7 +93,7 @@ BEYOND_SCREEN = _rx(
     r"\bcaso pr[áa]ctico\b|\bsegunda\b"
 )
 
-CANDIDATE = _rx(
+CANDIDATE = rx(
     r"\byour (?:job )?(?:application|candidacy|candidature|cv|resume|profile)\b|"
     r"\b(?:applying|applied) (?:for|to)\b|\bthank you for applying\b|\bshortlisted\b|"
     r"\b(?:hiring|interview|recruitment|recruiting|selection|application) process\b|"

@@ -19,7 +19,7 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 from interview_outreach.daemon.errors import AuthorizationNeeded, ProviderError, UserError
 from interview_outreach.daemon.secrets import TokenStore
 from interview_outreach.providers.google.settings import GoogleAccount
-from interview_outreach.providers.provider import saved_entry
+from interview_outreach.providers.provider import recorded_address, saved_entry
 
 SCOPES = (
     "https://www.googleapis.com/auth/gmail.readonly",
@@ -64,8 +64,7 @@ def load_client_secrets(account: GoogleAccount) -> ClientSecrets:
 
 def saved_address(account: GoogleAccount, tokens: TokenStore) -> str | None:
     """The address recorded when the account was authorized, without asking Google."""
-    entry = _entry(account, tokens)
-    return str(entry["address"]) if entry and entry.get("address") else None
+    return recorded_address(_entry(account, tokens))
 
 
 def load_credentials(account: GoogleAccount, tokens: TokenStore) -> Credentials:

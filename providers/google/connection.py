@@ -4,7 +4,6 @@ and authorizing it once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from google.oauth2.credentials import Credentials
@@ -22,19 +21,7 @@ from interview_outreach.providers.google.calendar import GoogleCalendar
 from interview_outreach.providers.google.gmail import GmailMailbox
 from interview_outreach.providers.google.http import GoogleHttp
 from interview_outreach.providers.google.settings import GoogleAccount
-
-
-@dataclass
-class GoogleConnection:
-    """An opened Google account: its calendar, its mailbox and their shared HTTP chokepoint."""
-
-    calendar: GoogleCalendar
-    mailbox: GmailMailbox
-    http: GoogleHttp
-
-    def close(self) -> None:
-        """Close this thread's connections."""
-        self.http.close()
+from interview_outreach.providers.provider import Connection
 
 
 def build_service(name: str, version: str, http: GoogleHttp, api_endpoint: str | None) -> Any:
@@ -50,8 +37,9 @@ def build_service(name: str, version: str, http: GoogleHttp, api_endpoint: str |
     )
 
 
-def connect(account: GoogleAccount, user: UserIdentity, tokens: TokenStore) -> GoogleConnection:
-    """Open a Google account from its saved authorization (``AuthorizationNeeded`` if none)."""
+def connect(account: GoogleAccount, user: UserIdentity, tokens: TokenStore) -> Connection:
+    """Open a Google account from its saved authorization (``AuthorizationNeeded`` if none);
+    closing it closes this thread's connections of their shared HTTP chokepoint."""
     credentials = load_credentials(account, tokens)
     address = saved_address(account, tokens)
 
@@ -64,7 +52,7 @@ def connect(account: GoogleAccount, user: UserIdentity, tokens: TokenStore) -> G
     mailbox = GmailMailbox(
         account.name, http, build_service("gmail", "v1", http, account.api_endpoint), address
     )
-    return GoogleConnection(calendar, mailbox, http)
+    return Connection(calendar, mailbox, http.close)
 
 
 def authorize(

@@ -18,7 +18,13 @@ from interview_outreach.providers.google.settings import (
     GoogleAccount,
     parse_google_account,
 )
-from interview_outreach.providers.provider import Connection, Provider, TokenStatus, saved_entry
+from interview_outreach.providers.provider import (
+    Connection,
+    Provider,
+    TokenStatus,
+    recorded_address,
+    saved_entry,
+)
 
 
 class GoogleProvider:
@@ -42,8 +48,7 @@ class GoogleProvider:
         """Calendar and Gmail from the saved authorization (no index of headers is kept)."""
         from interview_outreach.providers.google.connection import connect  # noqa: PLC0415 (see module doc)
 
-        opened = connect(account, user, tokens)
-        return Connection(opened.calendar, opened.mailbox, opened.close)
+        return connect(account, user, tokens)
 
     def authorize(
         self,
@@ -62,7 +67,7 @@ class GoogleProvider:
     def token_status(self, account: GoogleAccount, saved: str | None) -> TokenStatus:
         """Authorized with a saved refresh token, usable while the client file is there."""
         entry = saved_entry(saved)
-        address = str(entry["address"]) if entry.get("address") else None
+        address = recorded_address(entry)
         if not entry.get("refresh_token"):
             return TokenStatus(authorized=False, address=address)
         if not account.client_secrets.is_file():

@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from interview_outreach.daemon.domain.limits import MAX_HEADER_BYTES
 from interview_outreach.daemon.domain.mime import (
@@ -72,6 +72,9 @@ from interview_outreach.providers.local.files import SETTLING_NS, regular_file
 from interview_outreach.providers.local.message_index import MemoryMessageIndex
 
 log = logging.getLogger(__name__)
+
+_Read = TypeVar("_Read")
+_Unreadable = TypeVar("_Unreadable")
 
 _INFO = ":2,"
 _ATTEMPTS = 3  # looks at a file a mail client may be renaming meanwhile
@@ -218,16 +221,9 @@ class LocalMailbox:
         The file is written in ``tmp/`` (mode 0600) and then linked into ``cur/``, so a
         draft is either there complete or not at all.
         """
-        raw = _raw(draft)
-        with _io_errors(self.drafts):
-            self._folder(self.drafts)
-            _sweep_temp(self.drafts)
-            temp = _write_temp(self.drafts, raw, draft.date.timestamp())
-            try:
-                key = _publish(temp, self.drafts / "cur", f"{_INFO}D")
-            finally:
-                temp.unlink(missing_ok=True)
-            _sync_directory(self.drafts / "cur")
+        with self._staged(draft) as temp:
+            key = _publish(temp, self.drafts / "cur", f"{_INFO}D")
+        _sync_directory(self.drafts / "cur")
         # Maildir has no threads: a thread is known by its first message's Message-ID.
         message_id = normalize_message_id(draft.message_id)
         return DraftRef(key, message_id, draft.thread_id or message_id)
@@ -251,15 +247,8 @@ class LocalMailbox:
         so there is never a moment with two drafts or none. Raises ``DraftChanged`` and
         writes nothing when the draft is not untouched (``check_draft``), gone included.
         """
-        raw = _raw(draft)
-        with _io_errors(self.drafts):
-            self._folder(self.drafts)
-            _sweep_temp(self.drafts)
-            temp = _write_temp(self.drafts, raw, draft.date.timestamp())
-            try:
-                entry = self._replace_untouched(ref, fingerprint, temp)
-            finally:
-                temp.unlink(missing_ok=True)
+        with self._staged(draft) as temp:
+            entry = self._replace_untouched(ref, fingerprint, temp)
         return DraftRef(
             entry.key, normalize_message_id(draft.message_id), draft.thread_id or ref.thread_id
         )
@@ -303,15 +292,10 @@ class LocalMailbox:
                 entry = max(self._copies(ref), key=_delivery_order, default=None)
                 if entry is None:
                     return None
-                try:
-                    return parse_draft_content(_read_message(entry.path))
-                except FileNotFoundError:
-                    continue
-                except OSError:
-                    raise  # the file system failed, not the message
-                except Exception as error:
-                    _passed_over(entry.path, error)
-                    return DraftContent(to=(), subject="", body="")  # nothing could be read
+                nothing = DraftContent(to=(), subject="", body="")  # when nothing can be read
+                content = _read_entry(entry.path, _draft_content, nothing)
+                if content is not None:
+                    return content
         return None
 
     def find_draft(self, message_id: str) -> DraftRef | None:
@@ -465,6 +449,21 @@ class LocalMailbox:
             )
         ]
 
+    @contextmanager
+    def _staged(self, draft: DraftMessage) -> Iterator[Path]:
+        """``draft`` written completely into the drafts folder's ``tmp/`` (mode 0600), for
+        the block to publish; the temporary file is removed when the block ends, and
+        file-system failures within raise ``SourceUnreadable``."""
+        raw = _raw(draft)
+        with _io_errors(self.drafts):
+            self._folder(self.drafts)
+            _sweep_temp(self.drafts)
+            temp = _write_temp(self.drafts, raw, draft.date.timestamp())
+            try:
+                yield temp
+            finally:
+                temp.unlink(missing_ok=True)
+
     def _draft_message_id(self, entry: _Entry) -> str | None:
         """``_message_id(entry)``, read once per version of the file: each check of a
         draft looks at every other draft's Message-ID, and a pass checks every draft."""
@@ -489,16 +488,13 @@ class LocalMailbox:
             others = tuple(e for e in copies if e is not own)
             if own is None:
                 return _Found(DraftCheck.EDITED if others else DraftCheck.GONE, None, others)
-            try:
-                message, stat = _read_with_stat(own.path)
-                own_fingerprint = parse_draft_content(message).fingerprint
-            except FileNotFoundError:
+            unreadable = _Found(DraftCheck.EDITED, None, others)  # left alone
+            read = _read_entry(own.path, _fingerprint_with_stat, unreadable)
+            if read is None:
                 continue
-            except OSError:
-                raise  # the file system failed, not the message
-            except Exception as error:
-                _passed_over(own.path, error)
-                return _Found(DraftCheck.EDITED, None, others)  # unreadable: left alone
+            if isinstance(read, _Found):
+                return read
+            own_fingerprint, stat = read
             check = DraftCheck.UNTOUCHED
             if own_fingerprint != fingerprint or any(
                 _fingerprint(other) not in {fingerprint, None} for other in others
@@ -657,15 +653,12 @@ def _index_entry(folder: Path, file: IndexedFile, trashed: bool, kind: str) -> I
     and not read again until it changes."""
     path = folder / file.name
     fallback = datetime.fromtimestamp(file.mtime_ns / 1e9, tz=UTC)
-    try:
-        message = to_mail_message(_read_headers(path), kind, fallback)
-    except FileNotFoundError:
-        return None
-    except OSError:
-        raise  # the file system failed, not the message
-    except Exception as error:
-        _passed_over(path, error)
-        return IndexEntry(file, trashed, None)
+    unreadable = IndexEntry(file, trashed, None)
+    message = _read_entry(
+        path, lambda p: to_mail_message(_read_headers(p), kind, fallback), unreadable
+    )
+    if not isinstance(message, MailMessage):
+        return message  # vanished (None) or unreadable
     headers = tuple((n, v) for n, v in message.headers if n.lower() in _INDEXED_HEADERS)
     return IndexEntry(file, trashed, replace(message, headers=headers))
 
@@ -789,18 +782,22 @@ def _read_with_stat(path: Path) -> tuple[EmailMessage, os.stat_result]:
     return _parsed(path, data), stat
 
 
+def _fingerprint_with_stat(path: Path) -> tuple[str, os.stat_result]:
+    """The content fingerprint of the draft at ``path`` and the status of the very file
+    that was read (see :func:`_read_with_stat`)."""
+    message, stat = _read_with_stat(path)
+    return parse_draft_content(message).fingerprint, stat
+
+
 def _fingerprint(entry: _Entry) -> str | None:
     """The content fingerprint of the entry, or ``None`` when the file vanished meanwhile
     (``_UNREADABLE``, which matches no fingerprint, when it cannot be read)."""
-    try:
-        return parse_draft_content(_read_message(entry.path)).fingerprint
-    except FileNotFoundError:
-        return None
-    except OSError:
-        raise  # the file system failed, not the message
-    except Exception as error:
-        _passed_over(entry.path, error)
-        return _UNREADABLE
+    return _read_entry(entry.path, lambda path: _draft_content(path).fingerprint, _UNREADABLE)
+
+
+def _draft_content(path: Path) -> DraftContent:
+    """What the draft at ``path`` says (``MAX_DRAFT_BYTES`` of it at most)."""
+    return parse_draft_content(_read_message(path))
 
 
 def _read_message(path: Path) -> EmailMessage:
@@ -841,20 +838,25 @@ def _read_headers(path: Path) -> EmailMessage:
     return parse_message(head, headers_only=True)
 
 
-def _passed_over(path: Path, error: Exception) -> None:
-    """Say that the message file ``path`` is passed over because reading it raised ``error``."""
-    log.warning("Maildir %s: message passed over, it cannot be read: %r", path, error)
+def _read_entry(
+    path: Path, read: Callable[[Path], _Read], unreadable: _Unreadable
+) -> _Read | _Unreadable | None:
+    """``read(path)``, or ``None`` when the message file vanished meanwhile; ``unreadable``
+    when reading it raised anything but an ``OSError`` (the file is passed over with a
+    warning naming it). Any other ``OSError`` is the file system failing, not the message:
+    it is raised."""
+    try:
+        return read(path)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        raise
+    except Exception as error:
+        log.warning("Maildir %s: message passed over, it cannot be read: %r", path, error)
+        return unreadable
 
 
 def _message_id(entry: _Entry) -> str | None:
     """The entry's Message-ID, or ``None`` when the file vanished meanwhile or cannot be
     read."""
-    try:
-        return message_id_of(_read_headers(entry.path))
-    except FileNotFoundError:
-        return None
-    except OSError:
-        raise  # the file system failed, not the message
-    except Exception as error:
-        _passed_over(entry.path, error)
-        return None
+    return _read_entry(entry.path, lambda path: message_id_of(_read_headers(path)), None)

@@ -18,7 +18,7 @@ from interview_outreach.daemon.errors import AuthorizationNeeded, ProviderError
 from interview_outreach.daemon.secrets import TokenStore
 from interview_outreach.providers.microsoft.settings import MicrosoftAccount
 from interview_outreach.providers.microsoft.signin_http import sign_in_session
-from interview_outreach.providers.provider import saved_entry
+from interview_outreach.providers.provider import recorded_address, saved_entry
 
 # MSAL adds openid, profile and offline_access itself (and refuses them if passed).
 SCOPES = ["Mail.ReadWrite", "Calendars.Read", "User.Read"]
@@ -61,8 +61,7 @@ class MsalSession:
     @property
     def address(self) -> str | None:
         """The account's address as recorded at authorization."""
-        value = self._entry.get("address")
-        return str(value) if value else None
+        return recorded_address(self._entry)
 
     def access_token(self, force_refresh: bool = False) -> str:
         """A valid access token, refreshed silently; ``AuthorizationNeeded`` when that fails.

@@ -4,7 +4,6 @@ and MSAL), and signing it in once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import requests
 
@@ -17,28 +16,12 @@ from interview_outreach.providers.microsoft.graph import GraphHttp
 from interview_outreach.providers.microsoft.mail import GraphMailbox
 from interview_outreach.providers.microsoft.settings import MicrosoftAccount
 from interview_outreach.providers.microsoft.signin_http import sign_in_session
+from interview_outreach.providers.provider import Connection
 
 
-@dataclass
-class MicrosoftConnection:
-    """An opened Microsoft account: its calendar, its mailbox and their HTTP chokepoint."""
-
-    calendar: GraphCalendar
-    mailbox: GraphMailbox
-    http: GraphHttp
-    sign_in: requests.Session | None = None  # MSAL's, under the same retry policy
-
-    def close(self) -> None:
-        """Close the connection pools."""
-        self.http.close()
-        if self.sign_in is not None:
-            self.sign_in.close()
-
-
-def connect(
-    account: MicrosoftAccount, user: UserIdentity, tokens: TokenStore
-) -> MicrosoftConnection:
-    """Open a Microsoft account from its saved sign-in (``AuthorizationNeeded`` if none)."""
+def connect(account: MicrosoftAccount, user: UserIdentity, tokens: TokenStore) -> Connection:
+    """Open a Microsoft account from its saved sign-in (``AuthorizationNeeded`` if none);
+    closing it closes the connection pools of Graph and of MSAL's sign-in session."""
     sign_in = sign_in_session()
     try:
         msal_session = MsalSession(account, tokens, sign_in)
@@ -59,7 +42,12 @@ def connect(
     )
     calendar = GraphCalendar(account.name, http, user)
     mailbox = GraphMailbox(account.name, http, msal_session.address)
-    return MicrosoftConnection(calendar, mailbox, http, sign_in)
+
+    def close() -> None:
+        http.close()
+        sign_in.close()
+
+    return Connection(calendar, mailbox, close)
 
 
 def authorize(

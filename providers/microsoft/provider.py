@@ -18,7 +18,13 @@ from interview_outreach.providers.microsoft.settings import (
     MicrosoftAccount,
     parse_microsoft_account,
 )
-from interview_outreach.providers.provider import Connection, Provider, TokenStatus, saved_entry
+from interview_outreach.providers.provider import (
+    Connection,
+    Provider,
+    TokenStatus,
+    recorded_address,
+    saved_entry,
+)
 
 
 class MicrosoftProvider:
@@ -42,8 +48,7 @@ class MicrosoftProvider:
         """Calendar and mail from the saved sign-in (no index of headers is kept)."""
         from interview_outreach.providers.microsoft.connection import connect  # noqa: PLC0415 (see module doc)
 
-        opened = connect(account, user, tokens)
-        return Connection(opened.calendar, opened.mailbox, opened.close)
+        return connect(account, user, tokens)
 
     def authorize(
         self,
@@ -62,7 +67,7 @@ class MicrosoftProvider:
     def token_status(self, account: MicrosoftAccount, saved: str | None) -> TokenStatus:
         """Authorized when MSAL's saved cache holds a refresh token."""
         entry = saved_entry(saved)
-        address = str(entry["address"]) if entry.get("address") else None
+        address = recorded_address(entry)
         cache = saved_entry(entry.get("cache"))
         return TokenStatus(authorized=bool(cache.get("RefreshToken")), address=address)
 
