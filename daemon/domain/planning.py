@@ -377,8 +377,7 @@ class _Planner:
         if status is DraftStatus.SENT:
             return self._mark_sent(record)
         if status is DraftStatus.GONE:
-            detail = "you deleted the draft without sending it; it will not be drafted again"
-            return self._close(record, ActionState.DISMISSED, None, detail)
+            return self._dismiss(record)
         started = self.now >= self.interview.start
         if started_matters and started:
             if status is DraftStatus.UNTOUCHED:
@@ -419,11 +418,19 @@ class _Planner:
         )
         return self._keep(updated)
 
+    def _dismiss(self, record: ActionRecord) -> ActionRecord:
+        detail = "you deleted the draft without sending it; it will not be drafted again"
+        return self._close(record, ActionState.DISMISSED, None, detail)
+
     def _cancel(self, record: ActionRecord, reason: SkipReason) -> ActionRecord:
         if record.state is ActionState.DRAFTED:
             status = self._observed(record)
             if status is DraftStatus.SENT:
                 return self._mark_sent(record)
+            if status is DraftStatus.GONE:
+                # The user deleted it before the cancellation was seen: their deletion, final,
+                # so that an interview coming back does not bring the draft back.
+                return self._dismiss(record)
             if status is DraftStatus.UNTOUCHED:
                 return self._delete_then(record, ActionState.CANCELLED, reason, self.skip_detail)
             if status is DraftStatus.EDITED:

@@ -96,6 +96,36 @@ def test_a_draft_the_user_deleted_never_comes_back(world: World) -> None:
     assert outreach["state"] == "dismissed"
 
 
+@pytest.mark.parametrize("away", ["cancelled", "removed", "moved out of the sync window"])
+def test_a_draft_deleted_before_a_cancellation_never_comes_back(world: World, away: str) -> None:
+    # The user deletes the draft; before a pass notices, the interview is called off.
+    # The deletion is the user's: dismissed, not cancelled, so that when the interview
+    # comes back (re-confirmed, re-added) the note is not planned and drafted again.
+    interview(world)
+    world.run("once", at=WINDOW_OPENS)
+    (path,) = world.draft_paths()
+    path.unlink()
+    if away == "cancelled":
+        interview(world, status="CANCELLED")
+    elif away == "removed":
+        world.remove_event("acme-1")
+    else:  # ends more than the look-back before the next pass: not listed, looks removed
+        world.add_event("acme-1", TITLE, START - timedelta(days=8))
+    world.run("once", at=WINDOW_OPENS + timedelta(hours=1))
+    assert only(world.status(at=WINDOW_OPENS))["actions"]["outreach"]["state"] == "dismissed"
+    world.add_event("acme-1", TITLE, START + timedelta(hours=2))  # on again, rescheduled
+    for hours in (2, 3, 24):
+        world.run("once", at=WINDOW_OPENS + timedelta(hours=hours))
+    assert world.draft_paths() == []
+    item = only(world.status(at=WINDOW_OPENS))
+    assert item["skip_reason"] is None
+    assert item["actions"]["outreach"]["state"] == "dismissed"
+    assert (item["actions"]["followup"]["state"], item["actions"]["followup"]["reason"]) == (
+        "skipped",
+        "not_sent",
+    )
+
+
 def test_a_reschedule_updates_an_untouched_draft(world: World) -> None:
     interview(world)
     world.run("once", at=WINDOW_OPENS)
