@@ -311,6 +311,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.audit_seen = 0
         self.origin: dict[str, Key] = {}  # Message-ID of a draft -> its action
         self.created_at: dict[Key, datetime] = {}
+        self.withdrawn: set[Key] = set()  # drafts the program deleted itself
+        self.user_deleted: set[Key] = set()  # drafts the user deleted: never drafted again
         # What the user did to drafts.
         self.edited: dict[str, bytes] = {}  # Message-ID -> the draft as the user saved it
         self.ever_edited: set[str] = set()
@@ -481,6 +483,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         message_id, key = self._draft_key(draft_id)
         del self.mailbox.drafts[draft_id]
         self.edited.pop(message_id, None)
+        self.user_deleted.add(key)
         if self.actions.get(key, ActionRecord(key[1], key[2])).state is ActionState.DRAFTED:
             self.must_be_gone.add(key)
 
@@ -628,11 +631,20 @@ class LifecycleMachine(RuleBasedStateMachine):
                 assert message_id not in self.edited, (
                     f"{entry.operation} on a draft the user edited: {key}"
                 )
+                if entry.operation == "delete_draft":
+                    self.withdrawn.add(key)
                 continue
-            assert key not in self.created_at, (
+            # Twice means two drafts of one action, or one again after the user deleted it. A
+            # draft the program itself withdrew, for an interview called off or that looked
+            # removed, is drafted again when the interview is on again (SPEC 3).
+            redraft = key in self.withdrawn and key not in self.user_deleted
+            assert key not in self.created_at or redraft, (
                 f"{key} drafted twice: at {self.created_at[key]} and at {self.now}"
             )
-            assert message_id not in self.origin, f"Message-ID {message_id} reused for {key}"
+            assert self.origin.get(message_id, key) == key, (
+                f"Message-ID {message_id} reused for {key}"
+            )
+            self.withdrawn.discard(key)
             self.created_at[key] = self.now
             self.origin[message_id] = key
             self._check_creation(key, tracked[key[0]], actions[key])
