@@ -74,6 +74,19 @@ def test_a_broken_config_is_reported_per_problem_with_exit_2(script: Path, tmp_p
     assert not (tmp_path / ".local/share/interview-outreach").exists()  # changed nothing
 
 
+def isolated_python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """This environment's Python with ``-I``: neither the working folder nor PYTHON*
+    variables put the source tree on the path, so only installed packages are imported."""
+    return subprocess.run(
+        [sys.executable, "-I", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=60,
+    )
+
+
 def test_installs_under_its_own_import_name_beside_python_daemon(
     script: Path, tmp_path: Path
 ) -> None:
@@ -85,15 +98,7 @@ def test_installs_under_its_own_import_name_beside_python_daemon(
         "files = importlib.metadata.distribution('interview-outreach').files\n"
         "print(cli.__name__, *sorted({f.parts[0] for f in files} - {'..'}))\n"
     )
-    # -I: neither the working folder nor PYTHON* variables put the source tree on the path.
-    imported = subprocess.run(
-        [sys.executable, "-I", "-c", probe],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-        timeout=60,
-    )
+    imported = isolated_python("-c", probe, cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
     # Every file it installs is under interview_outreach/ or its metadata (".." above is
     # the console script in bin/).
@@ -103,14 +108,7 @@ def test_installs_under_its_own_import_name_beside_python_daemon(
         "interview_outreach-0.1.0.dist-info",
     ]
     by_script = run(script, "--version", home=tmp_path)
-    by_module = subprocess.run(
-        [sys.executable, "-I", "-m", "interview_outreach.daemon", "--version"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-        timeout=60,
-    )
+    by_module = isolated_python("-m", "interview_outreach.daemon", "--version", cwd=tmp_path)
     assert by_script.returncode == 0, by_script.stderr
     assert by_module.returncode == 0, by_module.stderr
     assert by_module.stdout == by_script.stdout == "interview-outreach 0.1.0\n"
