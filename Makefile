@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall whenever the sources change, so the venv always holds the current code.
-$(VENV)/.installed: $(BIN)/python pyproject.toml $(shell find daemon providers -type f ! -path '*/__pycache__/*')
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py $(shell find daemon providers -type f ! -path '*/__pycache__/*')
 	rm -rf build  # a build folder left by an older layout would be installed again
 	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps .
 	$(BIN)/python -m pip install --quiet ".[test]"

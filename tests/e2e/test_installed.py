@@ -112,3 +112,24 @@ def test_installs_under_its_own_import_name_beside_python_daemon(
     assert by_script.returncode == 0, by_script.stderr
     assert by_module.returncode == 0, by_module.stderr
     assert by_module.stdout == by_script.stdout == "interview-outreach 0.1.0\n"
+
+
+def test_every_source_file_is_installed(script: Path, tmp_path: Path) -> None:
+    """The packages are found (setup.py), not listed: a new folder, template or migration
+    ships without another line anywhere."""
+    root = Path(__file__).resolve().parents[2]
+    source = {
+        str(path.relative_to(root))
+        for top in ("daemon", "providers")
+        for path in (root / top).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    probe = (
+        "import importlib.metadata\n"
+        "for f in importlib.metadata.distribution('interview-outreach').files:\n"
+        "    if f.parts[0] == 'interview_outreach' and '__pycache__' not in f.parts:\n"
+        "        print('/'.join(f.parts[1:]))\n"
+    )
+    listed = isolated_python("-c", probe, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert set(listed.stdout.split()) == source
